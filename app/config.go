@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type config struct {
+	Port            int
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	DrainDelay      time.Duration
+}
+
+// loadConfig reads the environment. Each bad variable is named in the error,
+// with what it accepts; all of them are reported at once.
+//
+//	PORT              TCP port to listen on, 1-65535 (default 8080)
+//	LOG_LEVEL         debug | info | warn | error (default info)
+//	SHUTDOWN_TIMEOUT  Go duration to let in-flight requests finish, > 0 (default 20s)
+//	DRAIN_DELAY       Go duration to keep serving after SIGTERM while /readyz
+//	                  answers 503, >= 0 (default 0s: ECS takes a task out of its
+//	                  target group before it sends SIGTERM; set it where a load
+//	                  balancer learns of the drain only by polling /readyz)
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{Port: 8080, LogLevel: slog.LevelInfo, ShutdownTimeout: 20 * time.Second}
+	var errs []error
+
+	if v := getenv("PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			errs = append(errs, fmt.Errorf("PORT=%q is invalid: want an integer from 1 to 65535", v))
+		} else {
+			cfg.Port = p
+		}
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		switch strings.ToLower(v) {
+		case "debug":
+			cfg.LogLevel = slog.LevelDebug
+		case "info":
+			cfg.LogLevel = slog.LevelInfo
+		case "warn":
+			cfg.LogLevel = slog.LevelWarn
+		case "error":
+			cfg.LogLevel = slog.LevelError
+		default:
+			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q is invalid: want debug, info, warn or error", v))
+		}
+	}
+	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q is invalid: want a positive Go duration such as 20s or 1m", v))
+		} else {
+			cfg.ShutdownTimeout = d
+		}
+	}
+	if v := getenv("DRAIN_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("DRAIN_DELAY=%q is invalid: want a Go duration of 0s or more, such as 5s", v))
+		} else {
+			cfg.DrainDelay = d
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}

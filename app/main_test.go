@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -140,6 +141,21 @@ func TestHealthcheckFailsWithNoServer(t *testing.T) {
 	err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("healthcheck with nothing listening must fail")
+	}
+}
+
+func TestHealthcheckFailsOnUnhealthyAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			t.Errorf("healthcheck asked for %s, want /healthz", r.URL.Path)
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("healthcheck against a 500: want an error naming the status, got %v", err)
 	}
 }
 

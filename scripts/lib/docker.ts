@@ -1,0 +1,350 @@
+// The local Docker engine and registry, as the image tests, the benchmark and
+// `npm start` use them. Everything goes through Debian's docker client and
+// the registry's HTTP API on 127.0.0.1; nothing leaves loopback.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+export const repoRoot = path.resolve(__dirname, "..", "..");
+export const appDir = path.join(repoRoot, "app");
+
+export interface DockerEnv {
+    docker: string; // the docker client binary
+    dockerHost: string; // DOCKER_HOST
+    registry: string; // host:port of the registry standing in for ECR
+    goImage: string; // the Go builder image (GO_IMAGE build arg)
+}
+
+let cachedEnv: DockerEnv | undefined;
+
+/**
+ * The engine, registry and builder image: from the environment when
+ * `scripts/docker-env.sh` was sourced, otherwise by running it (which starts
+ * whatever is missing). Throws with the script's own message when it cannot.
+ */
+export function dockerEnv(): DockerEnv {
+    if (cachedEnv) {
+        return cachedEnv;
+    }
+    let vars: Record<string, string | undefined> = process.env;
+    if (!vars.DOCKER || !vars.DOCKER_HOST || !vars.REGISTRY || !vars.GO_IMAGE) {
+        const script = path.join(repoRoot, "scripts", "docker-env.sh");
+        const res = spawnSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        if (res.status !== 0) {
+            throw new Error(
+                `no Docker engine: ${script} failed (exit ${res.status}).\n${res.stderr.trim()}\n` +
+                    "Bring one up with: eval \"$(scripts/docker-env.sh)\"",
+            );
+        }
+        vars = { ...vars, ...parseExports(res.stdout) };
+    }
+    cachedEnv = {
+        docker: vars.DOCKER ?? "docker",
+        dockerHost: vars.DOCKER_HOST ?? "unix:///var/run/docker.sock",
+        registry: vars.REGISTRY ?? "127.0.0.1:5000",
+        goImage: vars.GO_IMAGE ?? "",
+    };
+    return cachedEnv;
+}
+
+/** Parses `export NAME=value` lines as docker-env.sh prints them (bash %q quoting of simple values). */
+export function parseExports(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+        if (m) {
+            out[m[1]] = m[2].replace(/^'(.*)'$/, "$1").replace(/\\(.)/g, "$1");
+        }
+    }
+    return out;
+}
+
+export interface RunResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface RunOptions {
+    input?: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Called with each line of stdout and stderr as it arrives. */
+    onLine?: (line: string) => void;
+}
+
+/** Runs a command to completion, capturing its output; never throws on a non-zero exit. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        const lineSplitter = () => {
+            let pending = "";
+            return (chunk: string) => {
+                if (!opts.onLine) return;
+                pending += chunk;
+                const lines = pending.split("\n");
+                pending = lines.pop() ?? "";
+                lines.forEach((l) => opts.onLine?.(l));
+            };
+        };
+        const outLines = lineSplitter();
+        const errLines = lineSplitter();
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+            stdout += d;
+            outLines(d);
+        });
+        child.stderr.setEncoding("utf8").on("data", (d: string) => {
+            stderr += d;
+            errLines(d);
+        });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        child.stdin.end(opts.input ?? "");
+    });
+}
+
+export class DockerError extends Error {
+    constructor(
+        readonly args: string[],
+        readonly result: RunResult,
+    ) {
+        super(`docker ${args.join(" ")} failed (exit ${result.code}):\n${tail(result.stderr || result.stdout, 40)}`);
+    }
+}
+
+export function tail(text: string, lines: number): string {
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+function dockerProcessEnv(): NodeJS.ProcessEnv {
+    const env = dockerEnv();
+    return { ...process.env, DOCKER_HOST: env.dockerHost, DOCKER_BUILDKIT: "1" };
+}
+
+/** Runs the docker client; resolves with stdout, rejects with a DockerError holding stderr. */
+export async function docker(args: string[], opts: RunOptions = {}): Promise<string> {
+    const res = await dockerRaw(args, opts);
+    if (res.code !== 0) {
+        throw new DockerError(args, res);
+    }
+    return res.stdout;
+}
+
+/** Runs the docker client and returns its result whatever the exit code. */
+export function dockerRaw(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run(dockerEnv().docker, args, { ...opts, env: { ...dockerProcessEnv(), ...opts.env } });
+}
+
+export interface BuildOptions {
+    context?: string; // default app/
+    dockerfile?: string; // path, default <context>/Dockerfile
+    target?: string;
+    platform?: string;
+    buildArgs?: Record<string, string>;
+    tags?: string[];
+    /** `--output` value, e.g. type=local,dest=DIR (no image is made then). */
+    output?: string;
+    noCache?: boolean;
+    onLine?: (line: string) => void;
+}
+
+export interface BuildResult {
+    imageId?: string;
+    log: string;
+    seconds: number;
+}
+
+/**
+ * `docker build` with BuildKit and no network (all inputs are local), with
+ * GO_IMAGE set to the environment's builder unless the caller sets it.
+ */
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+    const context = opts.context ?? appDir;
+    const args = ["build", "--network=none", "--progress=plain"];
+    args.push("--file", opts.dockerfile ?? path.join(context, "Dockerfile"));
+    if (opts.target) args.push("--target", opts.target);
+    if (opts.platform) args.push("--platform", opts.platform);
+    if (opts.noCache) args.push("--no-cache");
+    const buildArgs = { GO_IMAGE: dockerEnv().goImage, ...opts.buildArgs };
+    for (const [k, v] of Object.entries(buildArgs)) {
+        args.push("--build-arg", `${k}=${v}`);
+    }
+    for (const t of opts.tags ?? []) args.push("--tag", t);
+    let iidFile: string | undefined;
+    if (opts.output) {
+        args.push("--output", opts.output);
+    } else {
+        iidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "build-")), "iid");
+        args.push("--iidfile", iidFile);
+    }
+    args.push(context);
+    const started = process.hrtime.bigint();
+    const res = await dockerRaw(args, { onLine: opts.onLine });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (res.code !== 0) {
+        throw new DockerError(args, res);
+    }
+    let imageId: string | undefined;
+    if (iidFile) {
+        imageId = fs.readFileSync(iidFile, "utf8").trim();
+        fs.rmSync(path.dirname(iidFile), { recursive: true, force: true });
+    }
+    return { imageId, log: res.stderr + res.stdout, seconds };
+}
+
+/** One step of a BuildKit plain-progress log and whether it came from the cache. */
+export interface BuildStep {
+    name: string;
+    cached: boolean;
+}
+
+/** The Dockerfile steps (`[stage n/m] INSTRUCTION`) of a plain-progress build log. */
+export function buildSteps(log: string): BuildStep[] {
+    const names = new Map<string, string>();
+    const cached = new Set<string>();
+    for (const line of log.split("\n")) {
+        const header = /^#(\d+) (\[[^\]]+ \d+\/\d+\] .*)$/.exec(line);
+        if (header) names.set(header[1], header[2]);
+        const hit = /^#(\d+) CACHED$/.exec(line);
+        if (hit) cached.add(hit[1]);
+    }
+    return [...names.entries()]
+        .filter(([, name]) => !/\] FROM /.test(name))
+        .map(([id, name]) => ({ name, cached: cached.has(id) }));
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- docker inspect's JSON is large and loosely typed */
+export async function inspect(ref: string): Promise<any> {
+    return JSON.parse(await docker(["inspect", ref]))[0];
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Pushes a tagged image; resolves with the manifest digest the registry stored. */
+export async function push(ref: string): Promise<string> {
+    const out = await docker(["push", ref]);
+    const m = /digest: (sha256:[0-9a-f]{64})/.exec(out);
+    if (!m) {
+        throw new Error(`docker push ${ref} printed no digest:\n${out}`);
+    }
+    return m[1];
+}
+
+export interface HttpResponse {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+}
+
+/** A plain HTTP request on loopback, with a deadline. */
+export function httpRequest(
+    url: string,
+    opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: opts.method ?? "GET", headers: opts.headers, agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+            res.on("error", reject);
+        });
+        req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(new Error(`${url}: no answer within ${opts.timeoutMs ?? 5000} ms`)));
+        req.on("error", reject);
+        req.end(opts.body);
+    });
+}
+
+const manifestTypes = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+].join(", ");
+
+export interface RegistryImage {
+    digest: string;
+    mediaType: string;
+    layers: { digest: string; size: number }[];
+    config: { digest: string; size: number };
+    /** Sum of the compressed layer sizes: what ECR reports as imageSizeInBytes. */
+    compressedBytes: number;
+    os?: string;
+    architecture?: string;
+}
+
+/** Reads an image's manifest and config from a registry's HTTP API (v2). */
+export async function registryImage(registry: string, repository: string, reference: string): Promise<RegistryImage> {
+    const base = `http://${registry}/v2/${repository}`;
+    const res = await httpRequest(`${base}/manifests/${reference}`, { headers: { Accept: manifestTypes } });
+    if (res.status !== 200) {
+        throw new Error(`registry ${registry}: ${repository}@${reference}: HTTP ${res.status} ${res.body.trim()}`);
+    }
+    const manifest = JSON.parse(res.body);
+    if (!Array.isArray(manifest.layers)) {
+        throw new Error(`registry ${registry}: ${repository}@${reference} is a ${manifest.mediaType}, not a single-platform image`);
+    }
+    const layers = manifest.layers.map((l: { digest: string; size: number }) => ({ digest: l.digest, size: l.size }));
+    const configRes = await httpRequest(`${base}/blobs/${manifest.config.digest}`);
+    const config = configRes.status === 200 ? JSON.parse(configRes.body) : {};
+    return {
+        digest: String(res.headers["docker-content-digest"] ?? ""),
+        mediaType: manifest.mediaType,
+        layers,
+        config: { digest: manifest.config.digest, size: manifest.config.size },
+        compressedBytes: layers.reduce((n: number, l: { size: number }) => n + l.size, 0),
+        os: config.os,
+        architecture: config.architecture,
+    };
+}
+
+/** A TCP port free on 127.0.0.1 at the time of asking. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function portInUse(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const sock = net.connect({ host: "127.0.0.1", port });
+        sock.once("connect", () => {
+            sock.destroy();
+            resolve(true);
+        });
+        sock.once("error", () => resolve(false));
+    });
+}
+
+/** Polls url until it answers with the wanted status; never sleeps blindly past the deadline. */
+export async function waitForStatus(url: string, want: number, timeoutMs: number, pollMs = 20): Promise<number> {
+    const started = Date.now();
+    let last = "no answer";
+    while (Date.now() - started < timeoutMs) {
+        try {
+            const res = await httpRequest(url, { timeoutMs: 1000 });
+            if (res.status === want) {
+                return Date.now() - started;
+            }
+            last = `HTTP ${res.status}`;
+        } catch (err) {
+            last = (err as Error).message;
+        }
+        await sleep(pollMs);
+    }
+    throw new Error(`${url} did not answer ${want} within ${timeoutMs} ms (last: ${last})`);
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}

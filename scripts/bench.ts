@@ -1,0 +1,242 @@
+// `npm run bench`: what the multi-stage image buys, measured on this machine.
+// Prints a table, or with `-- --json` one JSON object (keys documented in
+// README.md). Figures, not pass/fail: the targets are printed beside them.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import { humanBytes } from "../infra/size";
+import { appDir, build, docker, dockerEnv, dockerRaw, freePort, inspect, push, registryImage, run, waitForStatus } from "./lib/docker";
+
+const json = process.argv.includes("--json");
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const tag = `calculator-bench:${process.pid}`;
+
+interface Bench {
+    image: {
+        builderImage: string;
+        builderImageBytes: number;
+        binaryBytes: number;
+        runtimeBytes: number;
+        runtimeCompressedBytes: number;
+        singleStageBytes: number;
+        ratio: number;
+        files: number;
+        coldBuildSeconds: number;
+        noopRebuildSeconds: number;
+        oneLineRebuildSeconds: number;
+        startToReadyMs: number;
+    };
+    service: {
+        requestsPerSecond: number;
+        p50Ms: number;
+        p99Ms: number;
+        errors: number;
+        idleRssBytes: number;
+    };
+    program?: { mockRunSeconds: number };
+}
+
+async function imageFiles(image: string): Promise<number> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-save-"));
+    try {
+        await docker(["save", "--output", path.join(dir, "image.tar"), image]);
+        await run("tar", ["-xf", path.join(dir, "image.tar"), "-C", dir]);
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+        let files = 0;
+        for (const layer of manifest[0].Layers as string[]) {
+            const res = await run("tar", ["-tvf", path.join(dir, layer)]);
+            files += res.stdout.split("\n").filter((l) => l && !l.startsWith("d")).length;
+        }
+        return files;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Copies app/ to a scratch folder, so a one-line change never touches the checkout. */
+function copyApp(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-app-"));
+    fs.cpSync(appDir, dir, { recursive: true });
+    return dir;
+}
+
+function ensureWrk(): string {
+    const found = spawnSync("bash", ["-c", "command -v wrk"], { encoding: "utf8" });
+    if (found.status === 0) return found.stdout.trim();
+    log("installing wrk from Debian's packages");
+    const res = spawnSync("bash", ["-c", "apt-get install -y -qq wrk >&2 || (apt-get update -qq >&2 && apt-get install -y -qq wrk >&2)"], {
+        stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (res.status !== 0) throw new Error("wrk is not installed and could not be installed (apt-get install wrk, as root)");
+    return "wrk";
+}
+
+/** wrk's latency figures ("1.23ms", "850.00us", "1.02s") in milliseconds. */
+function wrkMs(text: string): number {
+    const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+    if (!m) throw new Error(`unreadable wrk latency ${text}`);
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+async function load(url: string): Promise<Omit<Bench["service"], "idleRssBytes">> {
+    const wrk = ensureWrk();
+    const res = await run(wrk, ["--threads", "2", "--connections", "32", "--duration", "10s", "--latency", url]);
+    if (res.code !== 0) throw new Error(`wrk failed:\n${res.stderr}${res.stdout}`);
+    const out = res.stdout;
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+    const p50 = /^\s+50%\s+(\S+)/m.exec(out);
+    const p99 = /^\s+99%\s+(\S+)/m.exec(out);
+    if (!rps || !p50 || !p99) throw new Error(`unreadable wrk output:\n${out}`);
+    const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors = Number(non2xx?.[1] ?? 0) + (socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+    return { requestsPerSecond: Math.round(Number(rps[1])), p50Ms: wrkMs(p50[1]), p99Ms: wrkMs(p99[1]), errors };
+}
+
+function rssBytes(pid: number): number {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+    return Number(m[1]) * 1024;
+}
+
+async function mockRunSeconds(): Promise<number | undefined> {
+    const script = path.join(__dirname, "..", "test", "program-run.ts");
+    if (!fs.existsSync(script)) return undefined;
+    const started = process.hrtime.bigint();
+    const res = await run("npx", ["ts-node", script]);
+    if (res.code !== 0) throw new Error(`program under mocks failed:\n${res.stderr}`);
+    return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function main(): Promise<Bench> {
+    const env = dockerEnv();
+    const builderImageBytes = (await inspect(env.goImage)).Size as number;
+
+    log("cold build (no layer cache, empty Go caches)");
+    await docker(["builder", "prune", "--force", "--filter", "type=exec.cachemount"]);
+    const cold = await build({ target: "runtime", tags: [tag], noCache: true });
+    log("no-op rebuild");
+    const noop = await build({ target: "runtime", tags: [tag] });
+
+    log("rebuild after a one-line Go change");
+    const copy = copyApp();
+    let oneLine: number;
+    try {
+        await build({ context: copy, target: "runtime" }); // same content: all cached
+        const main = path.join(copy, "main.go");
+        fs.writeFileSync(main, fs.readFileSync(main, "utf8").replace('version = "dev"', 'version = "dev-bench"'));
+        oneLine = (await build({ context: copy, target: "runtime" })).seconds;
+    } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+    }
+
+    log("binary and single-stage image");
+    const binDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-bin-"));
+    await build({ target: "binary", output: `type=local,dest=${binDir}` });
+    const binaryBytes = fs.statSync(path.join(binDir, "app")).size;
+    fs.rmSync(binDir, { recursive: true, force: true });
+    const single = await build({ dockerfile: path.join(appDir, "Dockerfile.single"), tags: [`${tag}-single`] });
+    const singleStageBytes = (await inspect(single.imageId!)).Size as number;
+
+    const runtimeBytes = (await inspect(cold.imageId!)).Size as number;
+    const files = await imageFiles(cold.imageId!);
+
+    log("push to the local registry");
+    const repository = `calculator-bench-${process.pid}`;
+    const ref = `${env.registry}/${repository}:bench`;
+    await docker(["tag", cold.imageId!, ref]);
+    const digest = await push(ref);
+    const runtimeCompressedBytes = (await registryImage(env.registry, repository, digest)).compressedBytes;
+
+    log("container start to ready, idle RSS, load");
+    const port = await freePort();
+    const name = `calculator-bench-${process.pid}`;
+    await docker(["run", "--detach", "--name", name, "--network", "host", "--read-only", "--env", `PORT=${port}`, cold.imageId!]);
+    let service: Bench["service"];
+    let startToReadyMs: number;
+    try {
+        await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000, 2);
+        const readyAt = Date.now();
+        const state = (await inspect(name)).State;
+        startToReadyMs = readyAt - Date.parse(state.StartedAt);
+        const idleRssBytes = rssBytes(state.Pid);
+        const loaded = await load(`http://127.0.0.1:${port}/v1/evaluate?expr=2*(3%2B4)%5E2`);
+        service = { ...loaded, idleRssBytes };
+    } finally {
+        await dockerRaw(["rm", "--force", name]);
+        await dockerRaw(["rmi", ref, tag, `${tag}-single`]);
+    }
+
+    const result: Bench = {
+        image: {
+            builderImage: env.goImage,
+            builderImageBytes,
+            binaryBytes,
+            runtimeBytes,
+            runtimeCompressedBytes,
+            singleStageBytes,
+            ratio: Math.round((singleStageBytes / runtimeBytes) * 10) / 10,
+            files,
+            coldBuildSeconds: round(cold.seconds),
+            noopRebuildSeconds: round(noop.seconds),
+            oneLineRebuildSeconds: round(oneLine),
+            startToReadyMs,
+        },
+        service,
+    };
+    const mock = await mockRunSeconds();
+    if (mock !== undefined) result.program = { mockRunSeconds: round(mock) };
+    return result;
+}
+
+function caBundleBytes(): number {
+    try {
+        return fs.statSync("/etc/ssl/certs/ca-certificates.crt").size;
+    } catch {
+        return 0;
+    }
+}
+
+function round(n: number): number {
+    return Math.round(n * 100) / 100;
+}
+
+function table(b: Bench): string {
+    const i = b.image;
+    const s = b.service;
+    const rows: [string, string, string][] = [
+        ["builder image", `${i.builderImage} (${humanBytes(i.builderImageBytes)})`, ""],
+        ["binary", humanBytes(i.binaryBytes), ""],
+        ["runtime image", humanBytes(i.runtimeBytes), `<= binary + CA bundle + passwd + 300 kB (${humanBytes(i.binaryBytes + caBundleBytes() + 300_000)})`],
+        ["runtime image, compressed", humanBytes(i.runtimeCompressedBytes), "<= 3 MB"],
+        ["single-stage image", humanBytes(i.singleStageBytes), ""],
+        ["single / multi-stage", `${i.ratio}x`, "depends on the builder image"],
+        ["files in the runtime image", String(i.files), "4"],
+        ["cold build", `${i.coldBuildSeconds} s`, ""],
+        ["no-op rebuild", `${i.noopRebuildSeconds} s`, "<= 2 s"],
+        ["rebuild after one-line change", `${i.oneLineRebuildSeconds} s`, `<= ${round(i.coldBuildSeconds / 2)} s (half the cold build)`],
+        ["container start to /readyz 200", `${i.startToReadyMs} ms`, "<= 200 ms"],
+        ["load: requests/s (32 conns)", String(s.requestsPerSecond), ""],
+        ["load: p50 / p99", `${s.p50Ms} / ${s.p99Ms} ms`, "p99 <= 5 ms"],
+        ["load: errors", String(s.errors), "0"],
+        ["idle RSS", humanBytes(s.idleRssBytes), "<= 20 MB"],
+    ];
+    if (b.program) rows.push(["program under mocks", `${b.program.mockRunSeconds} s`, "<= 5 s"]);
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    const line = (r: [string, string, string]) => `| ${r[0].padEnd(w0)} | ${r[1].padEnd(w1)} | ${r[2]}`.trimEnd();
+    return [line(["measure", "value", "target"]), `|${"-".repeat(w0 + 2)}|${"-".repeat(w1 + 2)}|--------`, ...rows.map(line)].join("\n");
+}
+
+main().then(
+    (b) => {
+        process.stdout.write(json ? JSON.stringify(b, null, 2) + "\n" : table(b) + "\n");
+    },
+    (err: Error) => {
+        process.stderr.write(`bench: ${err.message}\n`);
+        process.exit(1);
+    },
+);

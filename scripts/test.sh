@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: every tier, fastest first. Extra arguments go to mocha.
+#   1. tsc --noEmit (strict) against the real Pulumi SDK types
+#   2. go vet and go test -race in app/
+#   3. mocha specs in test/: the program under Pulumi mocks, the image and
+#      container on a real Docker engine, the local stack end to end
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# A real engine and registry on loopback; started here when none answers.
+eval "$(scripts/docker-env.sh)"
+
+echo "== tsc --noEmit"
+npx tsc --noEmit
+
+echo "== go vet ./... && go test -race ./... (app/)"
+(cd app && go vet ./... && go test -race -count=1 ./...)
+
+echo "== mocha"
+npx mocha "$@"

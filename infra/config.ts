@@ -1,0 +1,159 @@
+// The stack's configuration, read once into a typed object and validated.
+// Defaults live in Pulumi.yaml's `config:` section (the CLI applies them);
+// this module only reads and checks. Every bad key is reported in one error.
+import * as pulumi from "@pulumi/pulumi";
+
+export type CpuArchitecture = "X86_64" | "ARM64";
+export type VpcMode = "default" | "new";
+
+export interface StackConfig {
+    cpu: number;
+    memory: number;
+    cpuArchitecture: CpuArchitecture;
+    /** The image platform that matches cpuArchitecture. */
+    platform: "linux/amd64" | "linux/arm64";
+    containerPort: number;
+    desiredCount: number;
+    minCount: number;
+    maxCount: number;
+    spot: boolean;
+    vpc: VpcMode;
+    /** ACM certificate for HTTPS on 443; undefined serves plain HTTP on 80. */
+    certificateArn?: string;
+    logRetentionDays: number;
+    imagesToKeep: number;
+    containerInsights: boolean;
+    compareSingleStage: boolean;
+}
+
+/** Fargate's valid task sizes: cpu units -> memory MiB allowed with it. */
+export const fargateMemoryByCpu: Record<number, number[]> = {
+    256: [512, 1024, 2048],
+    512: range(1024, 4096, 1024),
+    1024: range(2048, 8192, 1024),
+    2048: range(4096, 16384, 1024),
+    4096: range(8192, 30720, 1024),
+    8192: range(16384, 61440, 4096),
+    16384: range(32768, 122880, 8192),
+};
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const logRetentionValues = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function range(from: number, to: number, step: number): number[] {
+    const out: number[] = [];
+    for (let v = from; v <= to; v += step) out.push(v);
+    return out;
+}
+
+/**
+ * Thrown with every problem found, one line each, each naming its key. A
+ * RunError, so the CLI prints the message alone, without a stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Reads raw string values by key; `pulumi.Config` in a program, a map in tests. */
+export type ConfigSource = (key: string) => string | undefined;
+
+export function pulumiConfigSource(): ConfigSource {
+    const config = new pulumi.Config();
+    return (key) => config.get(key);
+}
+
+export function loadConfig(get: ConfigSource = pulumiConfigSource()): StackConfig {
+    const problems: string[] = [];
+    const project = pulumi.getProject();
+
+    const str = (key: string): string | undefined => {
+        const v = get(key);
+        if (v === undefined) {
+            problems.push(`${project}:${key} is not set (Pulumi.yaml declares its default; run with the Pulumi CLI or set it in the stack)`);
+        }
+        return v;
+    };
+    const int = (key: string, ok: (n: number) => boolean, accepts: string): number => {
+        const raw = str(key);
+        if (raw === undefined) return NaN;
+        const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+        if (!Number.isSafeInteger(n) || !ok(n)) {
+            problems.push(`${project}:${key} is ${JSON.stringify(raw)}; it accepts ${accepts}`);
+            return NaN;
+        }
+        return n;
+    };
+    const bool = (key: string): boolean => {
+        const raw = str(key);
+        if (raw === undefined) return false;
+        if (raw !== "true" && raw !== "false") {
+            problems.push(`${project}:${key} is ${JSON.stringify(raw)}; it accepts true or false`);
+            return false;
+        }
+        return raw === "true";
+    };
+    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T => {
+        const raw = str(key);
+        if (raw === undefined) return allowed[0];
+        if (!(allowed as readonly string[]).includes(raw)) {
+            problems.push(`${project}:${key} is ${JSON.stringify(raw)}; it accepts ${allowed.join(" or ")}`);
+            return allowed[0];
+        }
+        return raw as T;
+    };
+
+    const cpus = Object.keys(fargateMemoryByCpu).map(Number);
+    const cpu = int("cpu", (n) => cpus.includes(n), `one of ${cpus.join(", ")} (Fargate CPU units)`);
+    const memory = int("memory", (n) => n > 0, "a positive number of MiB valid for the cpu (see Fargate task sizes)");
+    if (fargateMemoryByCpu[cpu] && Number.isFinite(memory) && !fargateMemoryByCpu[cpu].includes(memory)) {
+        const allowed = fargateMemoryByCpu[cpu];
+        const list = allowed.length > 4 ? `${allowed[0]} to ${allowed[allowed.length - 1]} in steps of ${allowed[1] - allowed[0]}` : allowed.join(", ");
+        problems.push(`${project}:memory is ${memory}, which Fargate does not allow with cpu ${cpu}; it accepts ${list}`);
+    }
+    const cpuArchitecture = oneOf<CpuArchitecture>("cpuArchitecture", ["X86_64", "ARM64"]);
+    const containerPort = int("containerPort", (n) => n >= 1 && n <= 65535, "a TCP port from 1 to 65535");
+    const desiredCount = int("desiredCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
+    const minCount = int("minCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
+    const maxCount = int("maxCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
+    if (minCount > maxCount) {
+        problems.push(`${project}:minCount (${minCount}) is above ${project}:maxCount (${maxCount}); it accepts at most maxCount`);
+    } else if (Number.isFinite(desiredCount) && (desiredCount < minCount || desiredCount > maxCount)) {
+        problems.push(`${project}:desiredCount is ${desiredCount}; it accepts minCount to maxCount (${minCount} to ${maxCount})`);
+    }
+    const spot = bool("spot");
+    const vpc = oneOf<VpcMode>("vpc", ["default", "new"]);
+    const certRaw = str("certificateArn") ?? "";
+    if (certRaw !== "" && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certRaw)) {
+        problems.push(
+            `${project}:certificateArn is ${JSON.stringify(certRaw)}; it accepts an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or "" for HTTP only`,
+        );
+    }
+    const logRetentionDays = int("logRetentionDays", (n) => logRetentionValues.includes(n), `one of ${logRetentionValues.join(", ")}`);
+    const imagesToKeep = int("imagesToKeep", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
+    const containerInsights = bool("containerInsights");
+    const compareSingleStage = bool("compareSingleStage");
+
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return {
+        cpu,
+        memory,
+        cpuArchitecture,
+        platform: cpuArchitecture === "ARM64" ? "linux/arm64" : "linux/amd64",
+        containerPort,
+        desiredCount,
+        minCount,
+        maxCount,
+        spot,
+        vpc,
+        certificateArn: certRaw === "" ? undefined : certRaw,
+        logRetentionDays,
+        imagesToKeep,
+        containerInsights,
+        compareSingleStage,
+    };
+}

@@ -1,0 +1,68 @@
+// The stack: config -> image in ECR -> network -> Fargate service behind a
+// load balancer -> outputs. Each step is a component in a module of its own.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+import { loadConfig } from "./config";
+import { ServiceImage } from "./image";
+import { Network } from "./network";
+import { WebService } from "./service";
+import { sourceVersion } from "./source";
+
+const config = loadConfig();
+const appDir = path.join(__dirname, "..", "app");
+
+// Every taggable resource carries the project and stack, through the provider's default tags.
+const provider = new aws.Provider("aws", {
+    region: new pulumi.Config("aws").get("region") as aws.Region | undefined,
+    defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack() } },
+});
+
+const image = new ServiceImage(
+    "calculator",
+    {
+        context: appDir,
+        dockerfile: path.join(appDir, "Dockerfile"),
+        singleStageDockerfile: config.compareSingleStage ? path.join(appDir, "Dockerfile.single") : undefined,
+        platform: config.platform,
+        source: sourceVersion(appDir),
+        imagesToKeep: config.imagesToKeep,
+        goImage: process.env.GO_IMAGE || undefined,
+    },
+    { providers: { aws: provider } },
+);
+
+const network = new Network("calculator", { vpc: config.vpc }, { providers: { aws: provider } });
+
+const service = new WebService(
+    "calculator",
+    {
+        vpcId: network.vpcId,
+        subnetIds: network.publicSubnetIds,
+        imageRef: image.imageRef,
+        containerPort: config.containerPort,
+        cpu: config.cpu,
+        memory: config.memory,
+        cpuArchitecture: config.cpuArchitecture,
+        desiredCount: config.desiredCount,
+        minCount: config.minCount,
+        maxCount: config.maxCount,
+        spot: config.spot,
+        certificateArn: config.certificateArn,
+        logRetentionDays: config.logRetentionDays,
+        containerInsights: config.containerInsights,
+    },
+    { providers: { aws: provider } },
+);
+
+export const url = service.url;
+export const imageRef = image.imageRef;
+export const imageSizeBytes = image.imageSizeBytes;
+export const imageSize = image.imageSize;
+export const repositoryUrl = image.repositoryUrl;
+export const clusterName = service.clusterName;
+export const serviceName = service.serviceName;
+export const logGroupName = service.logGroupName;
+export const singleStageImageSizeBytes = image.singleStageImageSizeBytes;
+export const imageSizeReduction = image.imageSizeReduction;

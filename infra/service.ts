@@ -1,0 +1,316 @@
+// A Fargate web service behind an Application Load Balancer: security groups,
+// load balancer, target group and listeners, ECS cluster, logs, IAM roles,
+// task definition, service and autoscaling.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { CpuArchitecture } from "./config";
+
+export interface WebServiceArgs {
+    vpcId: pulumi.Input<string>;
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** repository@sha256:... of the image to run: a digest, never a tag. */
+    imageRef: pulumi.Input<string>;
+    containerPort: number;
+    cpu: number;
+    memory: number;
+    cpuArchitecture: CpuArchitecture;
+    desiredCount: number;
+    minCount: number;
+    maxCount: number;
+    spot: boolean;
+    certificateArn?: string;
+    logRetentionDays: number;
+    containerInsights: boolean;
+}
+
+/** The container's name in the task definition, the target of the load balancer. */
+export const containerName = "app";
+/** What the load balancer and the container health check probe. */
+export const healthCheckPath = "/healthz";
+/** How long the service may take to drain on SIGTERM (its SHUTDOWN_TIMEOUT). */
+export const shutdownTimeoutSeconds = 20;
+/** ECS waits this long after SIGTERM before SIGKILL: above the drain time. */
+export const stopTimeoutSeconds = 30;
+/** The user the image declares (nonroot); ECS enforces it too. */
+export const runAsUser = "65532:65532";
+/** Autoscaling targets. */
+export const cpuTargetPercent = 60;
+export const requestsPerTargetTarget = 1000;
+
+/** The container definition, as ECS takes it in the task definition. */
+export function containerDefinitions(a: {
+    imageRef: string;
+    containerPort: number;
+    logGroupName: string;
+    region: string;
+}): string {
+    return JSON.stringify([
+        {
+            name: containerName,
+            image: a.imageRef,
+            essential: true,
+            portMappings: [{ name: "http", containerPort: a.containerPort, hostPort: a.containerPort, protocol: "tcp" }],
+            environment: [
+                { name: "PORT", value: String(a.containerPort) },
+                { name: "LOG_LEVEL", value: "info" },
+                { name: "SHUTDOWN_TIMEOUT", value: `${shutdownTimeoutSeconds}s` },
+            ],
+            user: runAsUser,
+            readonlyRootFilesystem: true,
+            healthCheck: {
+                command: ["CMD", "/app", "healthcheck"],
+                interval: 10,
+                timeout: 3,
+                retries: 3,
+                startPeriod: 5,
+            },
+            stopTimeout: stopTimeoutSeconds,
+            logConfiguration: {
+                logDriver: "awslogs",
+                options: {
+                    "awslogs-group": a.logGroupName,
+                    "awslogs-region": a.region,
+                    "awslogs-stream-prefix": containerName,
+                },
+            },
+        },
+    ]);
+}
+
+export class WebService extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly loadBalancerDnsName: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    readonly serviceName: pulumi.Output<string>;
+    readonly logGroupName: pulumi.Output<string>;
+    readonly taskDefinitionArn: pulumi.Output<string>;
+
+    constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("calculator:index:WebService", name, {}, opts);
+        const parent = { parent: this };
+        const https = args.certificateArn !== undefined;
+        const anywhere = { cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] };
+
+        // Network access: the world reaches the load balancer; only the load balancer reaches the tasks.
+        const lbSecurityGroup = new aws.ec2.SecurityGroup(
+            "lb",
+            {
+                vpcId: args.vpcId,
+                description: "Load balancer: HTTP(S) from anywhere",
+                ingress: [
+                    { description: "HTTP", protocol: "tcp", fromPort: 80, toPort: 80, ...anywhere },
+                    ...(https ? [{ description: "HTTPS", protocol: "tcp", fromPort: 443, toPort: 443, ...anywhere }] : []),
+                ],
+                egress: [{ description: "To the tasks", protocol: "tcp", fromPort: args.containerPort, toPort: args.containerPort, cidrBlocks: ["0.0.0.0/0"] }],
+            },
+            parent,
+        );
+        const taskSecurityGroup = new aws.ec2.SecurityGroup(
+            "task",
+            {
+                vpcId: args.vpcId,
+                description: "Tasks: the container port from the load balancer only",
+                ingress: [
+                    {
+                        description: "From the load balancer",
+                        protocol: "tcp",
+                        fromPort: args.containerPort,
+                        toPort: args.containerPort,
+                        securityGroups: [lbSecurityGroup.id],
+                    },
+                ],
+                // Out to ECR, CloudWatch Logs and the like over the internet gateway.
+                egress: [{ description: "Anywhere", protocol: "-1", fromPort: 0, toPort: 0, ...anywhere }],
+            },
+            parent,
+        );
+
+        const loadBalancer = new aws.lb.LoadBalancer(
+            "lb",
+            {
+                loadBalancerType: "application",
+                internal: false,
+                securityGroups: [lbSecurityGroup.id],
+                subnets: args.subnetIds,
+                enableDeletionProtection: false,
+                dropInvalidHeaderFields: true,
+                idleTimeout: 60,
+            },
+            parent,
+        );
+        const targetGroup = new aws.lb.TargetGroup(
+            "app",
+            {
+                vpcId: args.vpcId,
+                targetType: "ip",
+                protocol: "HTTP",
+                port: args.containerPort,
+                deregistrationDelay: 15,
+                healthCheck: {
+                    path: healthCheckPath,
+                    matcher: "200",
+                    protocol: "HTTP",
+                    interval: 10,
+                    timeout: 5,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
+            },
+            parent,
+        );
+        const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+        const listeners = [
+            new aws.lb.Listener(
+                "http",
+                {
+                    loadBalancerArn: loadBalancer.arn,
+                    port: 80,
+                    protocol: "HTTP",
+                    defaultActions: https
+                        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+                        : forward,
+                },
+                parent,
+            ),
+        ];
+        if (https) {
+            listeners.push(
+                new aws.lb.Listener(
+                    "https",
+                    {
+                        loadBalancerArn: loadBalancer.arn,
+                        port: 443,
+                        protocol: "HTTPS",
+                        certificateArn: args.certificateArn,
+                        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                        defaultActions: forward,
+                    },
+                    parent,
+                ),
+            );
+        }
+
+        const cluster = new aws.ecs.Cluster(
+            "cluster",
+            { settings: [{ name: "containerInsights", value: args.containerInsights ? "enabled" : "disabled" }] },
+            parent,
+        );
+        const capacityProvider = args.spot ? "FARGATE_SPOT" : "FARGATE";
+        const capacityProviders = new aws.ecs.ClusterCapacityProviders(
+            "capacity",
+            {
+                clusterName: cluster.name,
+                capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+                defaultCapacityProviderStrategies: [{ capacityProvider, weight: 1 }],
+            },
+            parent,
+        );
+        const logGroup = new aws.cloudwatch.LogGroup("logs", { retentionInDays: args.logRetentionDays }, parent);
+
+        const assumeByEcsTasks = JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        });
+        // Pulls the image and writes logs; nothing more.
+        const executionRole = new aws.iam.Role("execution", { assumeRolePolicy: assumeByEcsTasks }, parent);
+        new aws.iam.RolePolicyAttachment(
+            "execution",
+            { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+            parent,
+        );
+        // The service's own identity: it calls no AWS API, so it gets no policy.
+        const taskRole = new aws.iam.Role("task", { assumeRolePolicy: assumeByEcsTasks }, parent);
+
+        const region = aws.getRegionOutput({}, parent).region;
+        const taskDefinition = new aws.ecs.TaskDefinition(
+            "app",
+            {
+                family: `${pulumi.getProject()}-${pulumi.getStack()}`,
+                requiresCompatibilities: ["FARGATE"],
+                networkMode: "awsvpc",
+                cpu: String(args.cpu),
+                memory: String(args.memory),
+                runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: args.cpuArchitecture },
+                executionRoleArn: executionRole.arn,
+                taskRoleArn: taskRole.arn,
+                containerDefinitions: pulumi
+                    .all([args.imageRef, logGroup.name, region])
+                    .apply(([imageRef, logGroupName, r]) => containerDefinitions({ imageRef, containerPort: args.containerPort, logGroupName, region: r })),
+            },
+            parent,
+        );
+
+        const service = new aws.ecs.Service(
+            "app",
+            {
+                cluster: cluster.arn,
+                taskDefinition: taskDefinition.arn,
+                desiredCount: args.desiredCount,
+                capacityProviderStrategies: [{ capacityProvider, weight: 1 }],
+                platformVersion: "LATEST",
+                networkConfiguration: {
+                    subnets: args.subnetIds,
+                    securityGroups: [taskSecurityGroup.id],
+                    assignPublicIp: true, // pulls from ECR without a NAT gateway
+                },
+                loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: args.containerPort }],
+                healthCheckGracePeriodSeconds: 30,
+                deploymentCircuitBreaker: { enable: true, rollback: true },
+                deploymentMinimumHealthyPercent: 100,
+                deploymentMaximumPercent: 200,
+                propagateTags: "SERVICE",
+                enableEcsManagedTags: true,
+                waitForSteadyState: true,
+            },
+            { parent: this, dependsOn: [...listeners, capacityProviders] },
+        );
+
+        const scaling = new aws.appautoscaling.Target(
+            "app",
+            {
+                serviceNamespace: "ecs",
+                scalableDimension: "ecs:service:DesiredCount",
+                resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
+                minCapacity: args.minCount,
+                maxCapacity: args.maxCount,
+            },
+            parent,
+        );
+        const targetTracking = (policyName: string, spec: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfiguration) =>
+            new aws.appautoscaling.Policy(
+                policyName,
+                {
+                    policyType: "TargetTrackingScaling",
+                    serviceNamespace: scaling.serviceNamespace,
+                    scalableDimension: scaling.scalableDimension,
+                    resourceId: scaling.resourceId,
+                    targetTrackingScalingPolicyConfiguration: spec,
+                },
+                parent,
+            );
+        targetTracking("cpu", {
+            targetValue: cpuTargetPercent,
+            predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+            scaleInCooldown: 120,
+            scaleOutCooldown: 60,
+        });
+        targetTracking("requests", {
+            targetValue: requestsPerTargetTarget,
+            predefinedMetricSpecification: {
+                predefinedMetricType: "ALBRequestCountPerTarget",
+                resourceLabel: pulumi.interpolate`${loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
+            },
+            scaleInCooldown: 120,
+            scaleOutCooldown: 60,
+        });
+
+        this.loadBalancerDnsName = loadBalancer.dnsName;
+        this.url = pulumi.interpolate`${https ? "https" : "http"}://${loadBalancer.dnsName}`;
+        this.clusterName = cluster.name;
+        this.serviceName = service.name;
+        this.logGroupName = logGroup.name;
+        this.taskDefinitionArn = taskDefinition.arn;
+        this.registerOutputs({ url: this.url, clusterName: this.clusterName, serviceName: this.serviceName, logGroupName: this.logGroupName });
+    }
+}

@@ -1,0 +1,146 @@
+// Runs the Pulumi program in infra/ without the Pulumi CLI, with the given
+// mocks standing in for the providers, and records what it asked for: every
+// resource with its inputs and options, every provider function call, and
+// the stack outputs. One program run per process: the Pulumi runtime keeps
+// global state, as it does under the CLI.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+import { repoRoot } from "./docker";
+import { readProject } from "./stack-config";
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Inputs as the program gave them, after secrets are unwrapped. */
+    inputs: Record<string, unknown>;
+    /** Index into `resources` of the provider this resource uses, if explicit. */
+    provider?: string;
+    /** The parent's type/name, for components' children. */
+    parent?: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+    dependsOn: string[];
+}
+
+export interface RecordedCall {
+    token: string;
+    inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+    resources: RecordedResource[];
+    calls: RecordedCall[];
+    outputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+    stack: string;
+    /** The config map as the CLI would pass it (see stack-config.ts). */
+    config: Record<string, string>;
+    mocks: pulumi.runtime.Mocks;
+    /** As `pulumi preview` (true) or `pulumi up` (false). */
+    preview?: boolean;
+}
+
+let ran = false;
+
+export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
+    if (ran) {
+        throw new Error("runProgram: one program run per process");
+    }
+    ran = true;
+    const project = readProject().name;
+    const resources: RecordedResource[] = [];
+    const calls: RecordedCall[] = [];
+    const byUrn = new Map<string, RecordedResource>();
+
+    const recording: pulumi.runtime.Mocks = {
+        newResource: async (args) => {
+            const result = await opts.mocks.newResource(args);
+            const urn = `urn:pulumi:${opts.stack}::${project}::${args.type}::${args.name}`;
+            const rec = byUrn.get(urn);
+            if (rec) {
+                rec.inputs = args.inputs;
+                rec.provider = args.provider;
+            }
+            return result;
+        },
+        call: async (args) => {
+            calls.push({ token: args.token, inputs: args.inputs });
+            return opts.mocks.call(args);
+        },
+    };
+
+    pulumi.runtime.setAllConfig(opts.config, []);
+    await pulumi.runtime.setMocks(recording, project, opts.stack, opts.preview ?? false);
+
+    const outputs: Record<string, unknown> = {};
+    // As the CLI's Node.js host does: the program runs inside the root stack resource.
+    await pulumi.runtime.runInPulumiStack(async () => {
+        // Options (protect, retainOnDelete, dependsOn, parent) are seen here, before registration.
+        pulumi.runtime.registerStackTransformation((t) => {
+            const urn = `urn:pulumi:${opts.stack}::${project}::${t.type}::${t.name}`;
+            const rec: RecordedResource = {
+                urn,
+                type: t.type,
+                name: t.name,
+                inputs: {},
+                parent: t.opts.parent ? resourceKey(t.opts.parent) : undefined,
+                protect: t.opts.protect === true,
+                retainOnDelete: t.opts.retainOnDelete === true,
+                dependsOn: (Array.isArray(t.opts.dependsOn) ? t.opts.dependsOn : t.opts.dependsOn ? [t.opts.dependsOn] : []).map((d) =>
+                    resourceKey(d as pulumi.Resource),
+                ),
+            };
+            resources.push(rec);
+            byUrn.set(urn, rec);
+            return undefined;
+        });
+
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are in place
+        const program = require(path.join(repoRoot, "infra")) as Record<string, unknown>;
+        for (const [key, value] of Object.entries(program)) {
+            if (value === undefined) continue;
+            outputs[key] = await resolve(value);
+        }
+        return program;
+    });
+    // Let every registration the program started reach the mocks.
+    await waitForRegistrations(resources);
+    return { resources, calls, outputs };
+}
+
+/** "type::name" of a resource object, from the SDK's own bookkeeping fields. */
+function resourceKey(r: pulumi.Resource): string {
+    const internal = r as unknown as { __pulumiType?: string; __name?: string };
+    return `${internal.__pulumiType ?? "?"}::${internal.__name ?? "?"}`;
+}
+
+function resolve(value: unknown): Promise<unknown> {
+    if (!pulumi.Output.isInstance(value)) {
+        return Promise.resolve(value);
+    }
+    return new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error("an output never resolved")), 60_000);
+        timer.unref();
+        (value as pulumi.Output<unknown>).apply((v) => {
+            clearTimeout(timer);
+            res(v);
+            return v;
+        });
+    });
+}
+
+async function waitForRegistrations(resources: RecordedResource[]): Promise<void> {
+    // Registration is asynchronous; resources the outputs did not depend on may
+    // still be in flight. Wait until the set stops changing.
+    let last = -1;
+    for (let i = 0; i < 50; i++) {
+        const settled = resources.filter((r) => Object.keys(r.inputs).length > 0).length;
+        if (settled === last) return;
+        last = settled;
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}

@@ -1,0 +1,28 @@
+// Runs the program once under fake AWS mocks, in a process of its own (as the
+// CLI does), and writes what it recorded as JSON to the file named in argv.
+//   ts-node test/program-child.ts SPEC.json RESULT.json
+import * as fs from "fs";
+
+import { runProgram } from "../scripts/lib/mock-program";
+import { FakeAwsOptions, fakeAws } from "./fake-aws";
+
+export interface ChildSpec {
+    stack: string;
+    config: Record<string, string>;
+    fake?: FakeAwsOptions;
+    preview?: boolean;
+}
+
+const [specFile, resultFile] = process.argv.slice(2);
+const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ChildSpec;
+
+runProgram({ stack: spec.stack, config: spec.config, mocks: fakeAws(spec.fake), preview: spec.preview }).then(
+    (run) => {
+        fs.writeFileSync(resultFile, JSON.stringify({ ok: true, run }));
+        process.exit(0);
+    },
+    (err: Error) => {
+        fs.writeFileSync(resultFile, JSON.stringify({ ok: false, error: err.message, name: err.name }));
+        process.exit(0);
+    },
+);

@@ -65,9 +65,8 @@ export function pulumiConfigSource(): ConfigSource {
     return (key) => config.get(key);
 }
 
-export function loadConfig(get: ConfigSource = pulumiConfigSource()): StackConfig {
+export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = pulumi.getProject()): StackConfig {
     const problems: string[] = [];
-    const project = pulumi.getProject();
 
     const str = (key: string): string | undefined => {
         const v = get(key);

@@ -17,4 +17,7 @@ echo "== go vet ./... && go test -race ./... (app/)"
 (cd app && go vet ./... && go test -race -count=1 ./...)
 
 echo "== mocha"
+if (($# == 0)); then
+	set -- 'test/**/*.spec.ts'
+fi
 npx mocha "$@"

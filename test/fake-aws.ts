@@ -28,6 +28,11 @@ export function autoName(name: string): string {
     return `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
 }
 
+/** A stand-in revision number that changes whenever the task definition does. */
+function revisionOf(inputs: unknown): number {
+    return parseInt(createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 6), 16);
+}
+
 export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
     const o = { ...defaultFake, ...options };
     const sizes: Record<string, number> = { [o.imageDigest]: o.imageSizeBytes, [o.singleStageDigest]: o.singleStageSizeBytes };
@@ -54,7 +59,10 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     Object.assign(state, { name, arnSuffix: `targetgroup/${name}/fedcba9876543210` });
                     break;
                 case "aws:ecs/taskDefinition:TaskDefinition":
-                    Object.assign(state, { arn: `arn:aws:ecs:${region}:${account}:task-definition/${args.inputs.family}:1`, revision: 1 });
+                    // A changed definition is a new revision, with a new ARN.
+                    Object.assign(state, {
+                        arn: `arn:aws:ecs:${region}:${account}:task-definition/${args.inputs.family}:${revisionOf(args.inputs)}`,
+                    });
                     break;
                 case "aws:ec2/securityGroup:SecurityGroup":
                 case "aws:ec2/vpc:Vpc":

@@ -1,0 +1,162 @@
+// Runs the program under fake AWS mocks, each run in a child process of its
+// own (as the CLI runs it), and answers questions about what it made.
+import { strict as assert } from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import { repoRoot } from "../scripts/lib/docker";
+import { ProgramRun, RecordedResource } from "../scripts/lib/mock-program";
+import { effectiveConfig, readStackFile } from "../scripts/lib/stack-config";
+import { FakeAwsOptions } from "./fake-aws";
+import type { ChildSpec } from "./program-child";
+
+export interface MockRunOptions {
+    /** Stack file to start from (Pulumi.<stack>.yaml); none: Pulumi.yaml's defaults only. */
+    stackFile?: string;
+    /** Project keys to set on top, as `pulumi config set` would. */
+    set?: Record<string, string>;
+    /** The exact config map, bypassing the CLI's defaults (to test what a program sees without them). */
+    rawConfig?: Record<string, string>;
+    fake?: FakeAwsOptions;
+    stack?: string;
+    /** Environment for the program's process, on top of a copy of this one without GO_IMAGE. */
+    env?: Record<string, string>;
+}
+
+export class Run {
+    constructor(readonly run: ProgramRun) {}
+
+    get resources(): RecordedResource[] {
+        return this.run.resources;
+    }
+    get outputs(): Record<string, unknown> {
+        return this.run.outputs;
+    }
+
+    all(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type (and name); fails when there is not exactly one. */
+    one(type: string, name?: string): RecordedResource {
+        const found = this.all(type).filter((r) => name === undefined || r.name === name);
+        assert.equal(found.length, 1, `want one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+        return found[0];
+    }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are loosely typed JSON
+    inputs(type: string, name?: string): any {
+        return unsecret(this.one(type, name).inputs);
+    }
+
+    calls(token: string) {
+        return this.run.calls.filter((c) => c.token === token);
+    }
+
+    /** URN -> inputs JSON, to compare two runs. */
+    snapshot(): Map<string, string> {
+        return new Map(this.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
+    }
+}
+
+/** The Pulumi wire marker for a secret value. */
+export const secretSig = "4dabf18193072939515e22adb298388d";
+
+export function isSecret(v: unknown): boolean {
+    return typeof v === "object" && v !== null && secretSig in v;
+}
+
+/** Inputs with secret wrappers replaced by their values. */
+export function unsecret(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unsecret);
+    if (typeof v === "object" && v !== null) {
+        if (isSecret(v)) return unsecret((v as { value: unknown }).value);
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)]));
+    }
+    return v;
+}
+
+export class ProgramFailed extends Error {}
+
+const cache = new Map<string, Promise<Run>>();
+
+/** Runs the program once per distinct options (cached); rejects with ProgramFailed when the program throws. */
+export function runUnderMocks(opts: MockRunOptions = {}): Promise<Run> {
+    const stack = opts.stack ?? opts.stackFile ?? "test";
+    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
+    const spec: ChildSpec = { stack, config, fake: opts.fake };
+    const key = JSON.stringify({ spec, env: opts.env });
+    let run = cache.get(key);
+    if (!run) {
+        run = spawnChild(spec, opts.env);
+        cache.set(key, run);
+    }
+    return run;
+}
+
+/** Runs the program afresh, uncached (for runs whose inputs are files on disk). */
+export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
+    const stack = opts.stack ?? opts.stackFile ?? "test";
+    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
+    return spawnChild({ stack, config, fake: opts.fake }, opts.env);
+}
+
+function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Promise<Run> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-"));
+    const specFile = path.join(dir, "spec.json");
+    const resultFile = path.join(dir, "result.json");
+    fs.writeFileSync(specFile, JSON.stringify(spec));
+    const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" };
+    delete env.GO_IMAGE; // the program's inputs must not depend on the machine running the tests
+    Object.assign(env, extraEnv);
+    return new Promise((resolve, reject) => {
+        execFile(
+            process.execPath,
+            ["-r", "ts-node/register", path.join(repoRoot, "test", "program-child.ts"), specFile, resultFile],
+            { cwd: repoRoot, env, maxBuffer: 64 << 20 },
+            (err, _stdout, stderr) => {
+                try {
+                    // A program that throws leaves Pulumi promises behind, and the runtime then
+                    // exits non-zero; the result file still says what happened.
+                    if (!fs.existsSync(resultFile)) throw new Error(`program run failed: ${err?.message}\n${stderr}`);
+                    const result = JSON.parse(fs.readFileSync(resultFile, "utf8"));
+                    if (!result.ok) {
+                        reject(new ProgramFailed(result.error));
+                        return;
+                    }
+                    resolve(new Run(result.run));
+                } catch (e) {
+                    reject(e);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
+            },
+        );
+    });
+}
+
+/** The message the program fails with under these options. */
+export async function failureOf(opts: MockRunOptions): Promise<string> {
+    try {
+        await runUncached(opts);
+    } catch (e) {
+        if (e instanceof ProgramFailed) return e.message;
+        throw e;
+    }
+    assert.fail(`the program succeeded with ${JSON.stringify(opts)}`);
+}
+
+/** URNs whose inputs differ between two runs (added and removed ones too). */
+export function changedResources(a: Run, b: Run): string[] {
+    const sa = a.snapshot();
+    const sb = b.snapshot();
+    const urns = new Set([...sa.keys(), ...sb.keys()]);
+    return [...urns].filter((u) => sa.get(u) !== sb.get(u)).sort();
+}
+
+export function shortUrn(urn: string): string {
+    const parts = urn.split("::");
+    return `${parts[2]}::${parts[3]}`;
+}

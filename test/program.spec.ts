@@ -1,0 +1,571 @@
+// The Pulumi program in infra/, run as the CLI runs it but with the AWS and
+// Docker providers mocked (they cannot run here). Each assertion is something
+// a user of the deployed stack would notice.
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+import { ConfigError, fargateMemoryByCpu, loadConfig } from "../infra/config";
+import { digestOf, lifecyclePolicy } from "../infra/image";
+import { humanBytes, sizeReduction } from "../infra/size";
+import { repoRoot } from "../scripts/lib/docker";
+import { readProject, readStackFile } from "../scripts/lib/stack-config";
+import { autoName, defaultFake } from "./fake-aws";
+import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "./harness";
+
+const project = readProject();
+const appDir = path.join(repoRoot, "app");
+const T = {
+    repository: "aws:ecr/repository:Repository",
+    lifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    image: "docker:index/image:Image",
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    gateway: "aws:ec2/internetGateway:InternetGateway",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    routeAssoc: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    sg: "aws:ec2/securityGroup:SecurityGroup",
+    lb: "aws:lb/loadBalancer:LoadBalancer",
+    tg: "aws:lb/targetGroup:TargetGroup",
+    listener: "aws:lb/listener:Listener",
+    cluster: "aws:ecs/cluster:Cluster",
+    capacity: "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    role: "aws:iam/role:Role",
+    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+    service: "aws:ecs/service:Service",
+    scalingTarget: "aws:appautoscaling/target:Target",
+    scalingPolicy: "aws:appautoscaling/policy:Policy",
+    provider: "pulumi:providers:aws",
+};
+
+function containerOf(run: Run) {
+    const defs = JSON.parse(run.inputs(T.taskDef).containerDefinitions);
+    assert.equal(defs.length, 1);
+    return defs[0];
+}
+
+function git(args: string[]): string {
+    return execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
+}
+
+describe("program (Pulumi mocks)", function () {
+    this.timeout(120_000);
+    let defaults: Run;
+
+    before(async function () {
+        // Start the runs most tests share, side by side.
+        const runs = [
+            runUnderMocks(),
+            runUnderMocks({ stackFile: "dev" }),
+            runUnderMocks({ set: { cpuArchitecture: "ARM64", cpu: "512", memory: "1024" } }),
+            runUnderMocks({ set: { vpc: "new" } }),
+        ];
+        [defaults] = await Promise.all(runs);
+    });
+
+    describe("config", function () {
+        const get = (values: Record<string, string>) => (key: string) => values[key];
+        const defaultsMap = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, v.default]));
+        const load = (over: Record<string, string>) => loadConfig(get({ ...defaultsMap, ...over }), project.name);
+
+        it("declares every key in Pulumi.yaml with a type, a default and a description", function () {
+            const keys = Object.keys(project.config).sort();
+            assert.deepEqual(keys, [
+                "certificateArn",
+                "compareSingleStage",
+                "containerInsights",
+                "containerPort",
+                "cpu",
+                "cpuArchitecture",
+                "desiredCount",
+                "imagesToKeep",
+                "logRetentionDays",
+                "maxCount",
+                "memory",
+                "minCount",
+                "spot",
+                "vpc",
+            ]);
+            for (const [key, decl] of Object.entries(project.config)) {
+                assert.ok(["string", "integer", "boolean"].includes(decl.type), `${key}: type ${decl.type}`);
+                assert.ok(decl.description.length > 10, `${key} has no description`);
+            }
+        });
+
+        it("Pulumi.yaml's defaults are valid and give the documented stack", function () {
+            const c = load({});
+            assert.deepEqual(
+                { ...c },
+                {
+                    cpu: 256,
+                    memory: 512,
+                    cpuArchitecture: "X86_64",
+                    platform: "linux/amd64",
+                    containerPort: 8080,
+                    desiredCount: 1,
+                    minCount: 1,
+                    maxCount: 4,
+                    spot: false,
+                    vpc: "default",
+                    certificateArn: undefined,
+                    logRetentionDays: 7,
+                    imagesToKeep: 10,
+                    containerInsights: false,
+                    compareSingleStage: false,
+                },
+            );
+        });
+
+        it("Pulumi.dev.yaml sets only declared keys, with valid values", function () {
+            const values = readStackFile("dev");
+            assert.ok(values["aws:region"], "the dev stack sets aws:region");
+            const own = Object.entries(values).filter(([k]) => k.startsWith(`${project.name}:`));
+            for (const [k] of own) assert.ok(k.slice(project.name.length + 1) in project.config, `${k} is not declared in Pulumi.yaml`);
+            load(Object.fromEntries(own.map(([k, v]) => [k.slice(project.name.length + 1), v])));
+        });
+
+        const bad: [string, string, RegExp][] = [
+            ["cpu", "300", /cpu is "300"; it accepts one of 256, 512/],
+            ["cpu", "abc", /cpu is "abc"/],
+            ["memory", "4096", /memory is 4096, which Fargate does not allow with cpu 256; it accepts 512, 1024, 2048/],
+            ["cpuArchitecture", "arm64", /cpuArchitecture is "arm64"; it accepts X86_64 or ARM64/],
+            ["containerPort", "0", /containerPort is "0"; it accepts a TCP port from 1 to 65535/],
+            ["containerPort", "80.5", /containerPort is "80.5"/],
+            ["desiredCount", "-1", /desiredCount is "-1"/],
+            ["desiredCount", "9", /desiredCount is 9; it accepts minCount to maxCount \(1 to 4\)/],
+            ["minCount", "5", /minCount \(5\) is above .*maxCount \(4\)/],
+            ["maxCount", "0", /maxCount is "0"/],
+            ["spot", "yes", /spot is "yes"; it accepts true or false/],
+            ["vpc", "custom", /vpc is "custom"; it accepts default or new/],
+            ["certificateArn", "my-cert", /certificateArn is "my-cert"; it accepts an ACM certificate ARN/],
+            ["logRetentionDays", "8", /logRetentionDays is "8"; it accepts one of 1, 3, 5, 7, 14/],
+            ["imagesToKeep", "0", /imagesToKeep is "0"; it accepts an integer from 1 to 1000/],
+            ["containerInsights", "on", /containerInsights is "on"; it accepts true or false/],
+            ["compareSingleStage", "1", /compareSingleStage is "1"; it accepts true or false/],
+        ];
+        for (const [key, value, message] of bad) {
+            it(`rejects ${key}=${JSON.stringify(value)} with a message naming the key`, function () {
+                assert.throws(
+                    () => load({ [key]: value }),
+                    (err: Error) => err instanceof ConfigError && message.test(err.message) && err.message.includes(`${project.name}:${key}`),
+                );
+            });
+        }
+
+        it("accepts every Fargate cpu/memory pair and the ARM64 architecture", function () {
+            for (const [cpu, memories] of Object.entries(fargateMemoryByCpu)) {
+                for (const memory of memories) load({ cpu, memory: String(memory) });
+            }
+            assert.equal(load({ cpuArchitecture: "ARM64" }).platform, "linux/arm64");
+        });
+
+        it("reports several bad values together, one line each", function () {
+            assert.throws(
+                () => load({ cpu: "300", spot: "maybe", vpc: "mine", logRetentionDays: "2" }),
+                (err: ConfigError) => {
+                    assert.equal(err.problems.length, 4, err.message);
+                    for (const k of ["cpu", "spot", "vpc", "logRetentionDays"]) assert.match(err.message, new RegExp(`${project.name}:${k} is`));
+                    return true;
+                },
+            );
+        });
+
+        it("fails the program run (as `pulumi preview` would) with the same message, and creates nothing", async function () {
+            const message = await failureOf({ set: { cpu: "300", vpc: "mine" } });
+            assert.match(message, /invalid stack configuration \(2 problems\)/);
+            assert.match(message, new RegExp(`${project.name}:cpu is "300"`));
+            assert.match(message, new RegExp(`${project.name}:vpc is "mine"`));
+        });
+
+        it("names a key that is missing entirely (a program run without Pulumi.yaml's defaults)", async function () {
+            const message = await failureOf({ rawConfig: { [`${project.name}:cpu`]: "256" } });
+            assert.match(message, new RegExp(`${project.name}:memory is not set`));
+        });
+
+        it("a run with no stack config behaves as `pulumi up` with Pulumi.yaml's defaults", function () {
+            const task = defaults.inputs(T.taskDef);
+            assert.equal(task.cpu, "256");
+            assert.equal(task.memory, "512");
+            assert.equal(task.runtimePlatform.cpuArchitecture, "X86_64");
+            assert.equal(defaults.inputs(T.service).desiredCount, 1);
+            assert.equal(defaults.inputs(T.scalingTarget).maxCapacity, 4);
+            assert.equal(defaults.inputs(T.logGroup).retentionInDays, 7);
+            assert.equal(defaults.all(T.image).length, 1);
+        });
+    });
+
+    describe("ServiceImage", function () {
+        it("makes an ECR repository that destroys with images inside and scans on push", function () {
+            const repo = defaults.inputs(T.repository);
+            assert.equal(repo.forceDelete, true);
+            assert.equal(repo.imageScanningConfiguration.scanOnPush, true);
+        });
+
+        it("keeps imagesToKeep images and expires untagged ones", async function () {
+            const policy = JSON.parse(defaults.inputs(T.lifecycle).policy);
+            assert.deepEqual(policy, JSON.parse(lifecyclePolicy(10)));
+            const untagged = policy.rules.find((r: { selection: { tagStatus: string } }) => r.selection.tagStatus === "untagged");
+            assert.equal(untagged.action.type, "expire");
+            const any = policy.rules.find((r: { selection: { tagStatus: string } }) => r.selection.tagStatus === "any");
+            assert.equal(any.selection.countNumber, 10);
+            assert.ok(any.rulePriority > untagged.rulePriority, "the 'any' rule must have the lowest priority");
+            const three = await runUnderMocks({ set: { imagesToKeep: "3" } });
+            assert.equal(JSON.parse(three.inputs(T.lifecycle).policy).rules[1].selection.countNumber, 3);
+        });
+
+        it("builds app/Dockerfile's runtime stage with BuildKit for the task's platform", function () {
+            const image = defaults.inputs(T.image);
+            assert.equal(image.build.context, appDir);
+            assert.equal(image.build.dockerfile, path.join(appDir, "Dockerfile"));
+            assert.equal(image.build.target, "runtime");
+            assert.equal(image.build.platform, "linux/amd64");
+            assert.equal(image.build.builderVersion, "BuilderBuildKit");
+            assert.equal(image.skipPush, false);
+            assert.equal(image.build.args.GO_IMAGE, undefined, "no builder image is forced when GO_IMAGE is unset");
+        });
+
+        it("stamps version and commit from the last commit that touched app/, never the clock", function () {
+            const [commit, epoch] = git(["log", "-1", "--format=%H %ct", "--", "app"]).split(" ");
+            const dirty = git(["status", "--porcelain", "--", "app"]) !== "";
+            const args = defaults.inputs(T.image).build.args;
+            assert.equal(args.COMMIT, commit);
+            assert.equal(args.SOURCE_DATE_EPOCH, epoch);
+            assert.ok(args.VERSION.startsWith(commit.slice(0, 12)), args.VERSION);
+            assert.equal(args.VERSION.includes("-dirty-"), dirty);
+            const image = defaults.inputs(T.image);
+            assert.equal(image.imageName, `${defaults.outputs.repositoryUrl}:${args.VERSION}`);
+        });
+
+        it("pushes with credentials from ECR's authorization token, the password a secret", function () {
+            const raw = defaults.one(T.image).inputs.registry;
+            assert.ok(isSecret(raw), "the registry credentials are not marked secret");
+            const registry = defaults.inputs(T.image).registry;
+            assert.equal(registry.server, defaults.outputs.repositoryUrl);
+            assert.equal(registry.username, "AWS");
+            assert.equal(registry.password, "fake-ecr-password");
+            const calls = defaults.calls("aws:ecr/getAuthorizationToken:getAuthorizationToken");
+            assert.equal(calls.length, 1);
+        });
+
+        it("exports the size ECR reports for the pushed digest", function () {
+            const call = defaults.calls("aws:ecr/getImage:getImage");
+            assert.equal(call.length, 1);
+            assert.equal(call[0].inputs.imageDigest, defaultFake.imageDigest);
+            assert.equal(call[0].inputs.repositoryName, autoName("repository"));
+            assert.equal(defaults.outputs.imageSizeBytes, defaultFake.imageSizeBytes);
+            assert.equal(defaults.outputs.imageSize, "2.4 MB");
+            assert.equal(defaults.outputs.imageRef, `${defaults.outputs.repositoryUrl}@${defaultFake.imageDigest}`);
+        });
+
+        it("with compareSingleStage builds Dockerfile.single under its own tag and exports the comparison", async function () {
+            const dev = await runUnderMocks({ stackFile: "dev" });
+            const images = dev.all(T.image).map((r) => dev.inputs(T.image, r.name));
+            assert.equal(images.length, 2);
+            const single = images.find((i) => i.build.dockerfile.endsWith("Dockerfile.single"));
+            assert.ok(single, "no single-stage image");
+            assert.match(single.imageName, /:[^:]+-single-stage$/);
+            assert.equal(single.build.target, undefined);
+            assert.equal(dev.outputs.singleStageImageSizeBytes, defaultFake.singleStageSizeBytes);
+            assert.equal(dev.outputs.imageSizeReduction, sizeReduction(defaultFake.singleStageSizeBytes, defaultFake.imageSizeBytes));
+            assert.equal(dev.outputs.imageSizeReduction, "132x smaller");
+            assert.equal(defaults.outputs.singleStageImageSizeBytes, undefined);
+            assert.equal(defaults.outputs.imageSizeReduction, undefined);
+        });
+
+        it("passes GO_IMAGE to the build when the environment sets one (air-gapped builders)", async function () {
+            const run = await runUnderMocks({ env: { GO_IMAGE: "registry.internal/golang:1.26" } });
+            assert.equal(run.inputs(T.image).build.args.GO_IMAGE, "registry.internal/golang:1.26");
+        });
+
+        it("reads sizes as people do", function () {
+            assert.equal(digestOf("repo@sha256:abc"), "sha256:abc");
+            assert.throws(() => digestOf("repo:tag"), /not a repository digest/);
+            assert.equal(humanBytes(999), "999 B");
+            assert.equal(humanBytes(2_412_345), "2.4 MB");
+            assert.equal(humanBytes(318_456_789), "318.5 MB");
+            assert.throws(() => humanBytes(-1));
+            assert.equal(sizeReduction(800e6, 3e6), "267x smaller");
+        });
+    });
+
+    describe("ARM64", function () {
+        it("builds for linux/arm64 and runs tasks on ARM64: the two agree", async function () {
+            const arm = await runUnderMocks({ set: { cpuArchitecture: "ARM64", cpu: "512", memory: "1024" } });
+            assert.equal(arm.inputs(T.image).build.platform, "linux/arm64");
+            const task = arm.inputs(T.taskDef);
+            assert.deepEqual(task.runtimePlatform, { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" });
+            assert.equal(task.cpu, "512");
+            assert.equal(task.memory, "1024");
+        });
+    });
+
+    describe("Network", function () {
+        it("vpc=default uses the default VPC's default subnets and creates no network", function () {
+            assert.equal(defaults.calls("aws:ec2/getVpc:getVpc")[0].inputs.default, true);
+            assert.equal(defaults.all(T.vpc).length, 0);
+            assert.equal(defaults.all(T.subnet).length, 0);
+            assert.deepEqual(defaults.inputs(T.lb).subnets, ["subnet-a", "subnet-b", "subnet-c"]);
+            assert.equal(defaults.inputs(T.tg).vpcId, "vpc-default");
+        });
+
+        it("vpc=new makes a VPC with two public subnets in two AZs, routed to an internet gateway", async function () {
+            const run = await runUnderMocks({ set: { vpc: "new" } });
+            const vpc = run.inputs(T.vpc);
+            assert.equal(vpc.enableDnsHostnames, true);
+            const subnets = run.all(T.subnet).map((s) => run.inputs(T.subnet, s.name));
+            assert.equal(subnets.length, 2);
+            assert.deepEqual(subnets.map((s) => s.availabilityZone).sort(), ["us-east-1a", "us-east-1b"]);
+            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === "vpc-id"));
+            assert.notEqual(subnets[0].cidrBlock, subnets[1].cidrBlock);
+            const routes = run.inputs(T.routeTable).routes;
+            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: "gateway-id" }]);
+            assert.equal(run.all(T.routeAssoc).length, 2);
+            assert.equal(run.all(T.gateway).length, 1);
+            assert.deepEqual(run.inputs(T.lb).subnets, ["public-1-id", "public-2-id"]);
+            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, ["public-1-id", "public-2-id"]);
+            assert.equal(run.calls("aws:ec2/getVpc:getVpc").length, 0);
+        });
+    });
+
+    describe("WebService", function () {
+        it("puts an internet-facing ALB in front, deletable, dropping invalid headers", function () {
+            const lb = defaults.inputs(T.lb);
+            assert.equal(lb.loadBalancerType, "application");
+            assert.equal(lb.internal, false);
+            assert.equal(lb.enableDeletionProtection, false);
+            assert.equal(lb.dropInvalidHeaderFields, true);
+            assert.deepEqual(lb.securityGroups, ["lb-id"]);
+        });
+
+        it("opens the ALB on 80 only, and the tasks only to the ALB's security group on the container port", function () {
+            const lbSg = defaults.inputs(T.sg, "lb");
+            assert.deepEqual(
+                lbSg.ingress.map((r: { fromPort: number; toPort: number }) => [r.fromPort, r.toPort]),
+                [[80, 80]],
+            );
+            const taskSg = defaults.inputs(T.sg, "task");
+            assert.equal(taskSg.ingress.length, 1);
+            const rule = taskSg.ingress[0];
+            assert.deepEqual([rule.protocol, rule.fromPort, rule.toPort], ["tcp", 8080, 8080]);
+            assert.deepEqual(rule.securityGroups, ["lb-id"]);
+            assert.equal(rule.cidrBlocks, undefined, "the tasks must not be open to any address range");
+            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["task-id"]);
+        });
+
+        it("health-checks the tasks on /healthz through an ip target group that drains quickly", function () {
+            const tg = defaults.inputs(T.tg);
+            assert.equal(tg.targetType, "ip");
+            assert.equal(tg.port, 8080);
+            assert.equal(tg.protocol, "HTTP");
+            assert.equal(tg.healthCheck.path, "/healthz");
+            assert.equal(tg.healthCheck.matcher, "200");
+            assert.ok(tg.deregistrationDelay <= 30, `deregistration delay ${tg.deregistrationDelay}s`);
+        });
+
+        it("serves HTTP on 80 by default: one listener, forwarding to the target group", function () {
+            const listeners = defaults.all(T.listener);
+            assert.equal(listeners.length, 1);
+            const http = defaults.inputs(T.listener, "http");
+            assert.equal(http.port, 80);
+            assert.deepEqual(http.defaultActions, [{ type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app" }]);
+            assert.match(String(defaults.outputs.url), /^http:\/\/lb-[0-9a-f]+-\d+\.us-east-1\.elb\.amazonaws\.com$/);
+        });
+
+        it("with a certificate, serves HTTPS on 443 and redirects HTTP to it", async function () {
+            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+            const run = await runUnderMocks({ set: { certificateArn: cert } });
+            const http = run.inputs(T.listener, "http");
+            assert.deepEqual(http.defaultActions, [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
+            const https = run.inputs(T.listener, "https");
+            assert.equal(https.port, 443);
+            assert.equal(https.protocol, "HTTPS");
+            assert.equal(https.certificateArn, cert);
+            assert.equal(https.defaultActions[0].type, "forward");
+            const ports = run.inputs(T.sg, "lb").ingress.map((r: { fromPort: number }) => r.fromPort);
+            assert.deepEqual(ports, [80, 443]);
+            assert.match(String(run.outputs.url), /^https:\/\//);
+        });
+
+        it("runs the image by digest, as 65532, read-only, with a health check and a stop timeout above the drain", function () {
+            const c = containerOf(defaults);
+            assert.equal(c.image, defaults.outputs.imageRef);
+            assert.match(c.image, /@sha256:[0-9a-f]{64}$/, "the task must pin the image by digest, never a tag");
+            assert.deepEqual(c.portMappings, [{ name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp" }]);
+            assert.equal(c.user, "65532:65532");
+            assert.equal(c.readonlyRootFilesystem, true);
+            assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
+            const env = Object.fromEntries(c.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+            assert.equal(env.PORT, "8080");
+            const drainSeconds = parseInt(env.SHUTDOWN_TIMEOUT, 10);
+            assert.ok(c.stopTimeout > drainSeconds, `stopTimeout ${c.stopTimeout}s must exceed SHUTDOWN_TIMEOUT ${env.SHUTDOWN_TIMEOUT}`);
+            assert.ok(c.stopTimeout <= 120, "Fargate's maximum stopTimeout is 120s");
+            assert.equal(c.logConfiguration.logDriver, "awslogs");
+            assert.equal(c.logConfiguration.options["awslogs-group"], defaults.outputs.logGroupName);
+            assert.equal(c.logConfiguration.options["awslogs-region"], "us-east-1");
+        });
+
+        it("honours containerPort everywhere it matters", async function () {
+            const run = await runUnderMocks({ set: { containerPort: "9000" } });
+            const c = containerOf(run);
+            assert.equal(c.portMappings[0].containerPort, 9000);
+            assert.equal(c.environment.find((e: { name: string }) => e.name === "PORT").value, "9000");
+            assert.equal(run.inputs(T.tg).port, 9000);
+            assert.equal(run.inputs(T.sg, "task").ingress[0].fromPort, 9000);
+            assert.equal(run.inputs(T.service).loadBalancers[0].containerPort, 9000);
+        });
+
+        it("defines a Fargate task: awsvpc, its size, and its two roles", function () {
+            const task = defaults.inputs(T.taskDef);
+            assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
+            assert.equal(task.networkMode, "awsvpc");
+            assert.equal(task.family, `${project.name}-test`, "the family carries the stack name so stacks do not share it");
+            assert.equal(task.executionRoleArn, "arn:aws:iam:us-east-1:123456789012:execution");
+            assert.equal(task.taskRoleArn, "arn:aws:iam:us-east-1:123456789012:task");
+        });
+
+        it("gives the execution role only AmazonECSTaskExecutionRolePolicy and the task role nothing", function () {
+            for (const name of ["execution", "task"]) {
+                const trust = JSON.parse(defaults.inputs(T.role, name).assumeRolePolicy);
+                assert.deepEqual(trust.Statement[0].Principal, { Service: "ecs-tasks.amazonaws.com" });
+                assert.equal(defaults.inputs(T.role, name).inlinePolicies, undefined);
+                assert.equal(defaults.inputs(T.role, name).managedPolicyArns, undefined);
+            }
+            const attachments = defaults.all(T.attachment).map((a) => defaults.inputs(T.attachment, a.name));
+            assert.deepEqual(attachments, [
+                { role: autoName("execution"), policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" },
+            ]);
+            assert.equal(defaults.all(T.rolePolicy).length, 0);
+        });
+
+        it("runs the service with a circuit breaker that rolls back, behind the target group, waiting for steady state", function () {
+            const svc = defaults.inputs(T.service);
+            assert.deepEqual(svc.deploymentCircuitBreaker, { enable: true, rollback: true });
+            assert.ok(svc.healthCheckGracePeriodSeconds >= 10);
+            assert.equal(svc.waitForSteadyState, true);
+            assert.equal(svc.networkConfiguration.assignPublicIp, true);
+            assert.deepEqual(svc.loadBalancers, [{ targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app", containerName: "app", containerPort: 8080 }]);
+            assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
+            assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
+            assert.ok(defaults.one(T.service).dependsOn.includes(`${T.listener}::http`), "the service must wait for the listener");
+        });
+
+        it("spot=true runs on FARGATE_SPOT", async function () {
+            const run = await runUnderMocks({ set: { spot: "true" } });
+            assert.deepEqual(run.inputs(T.service).capacityProviderStrategies, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
+            assert.deepEqual(run.inputs(T.capacity).capacityProviders, ["FARGATE", "FARGATE_SPOT"]);
+        });
+
+        it("keeps logs for logRetentionDays and sets Container Insights from config", async function () {
+            assert.deepEqual(defaults.inputs(T.cluster).settings, [{ name: "containerInsights", value: "disabled" }]);
+            const run = await runUnderMocks({ set: { containerInsights: "true", logRetentionDays: "30" } });
+            assert.deepEqual(run.inputs(T.cluster).settings, [{ name: "containerInsights", value: "enabled" }]);
+            assert.equal(run.inputs(T.logGroup).retentionInDays, 30);
+        });
+
+        it("autoscales between minCount and maxCount on CPU and on requests per target", async function () {
+            const run = await runUnderMocks({ set: { minCount: "2", desiredCount: "3", maxCount: "6" } });
+            const target = run.inputs(T.scalingTarget);
+            assert.equal(target.minCapacity, 2);
+            assert.equal(target.maxCapacity, 6);
+            assert.equal(target.resourceId, `service/${run.outputs.clusterName}/${run.outputs.serviceName}`);
+            assert.equal(run.inputs(T.service).desiredCount, 3);
+            const policies = run.all(T.scalingPolicy).map((p) => run.inputs(T.scalingPolicy, p.name).targetTrackingScalingPolicyConfiguration);
+            const metrics = policies.map((p) => p.predefinedMetricSpecification.predefinedMetricType).sort();
+            assert.deepEqual(metrics, ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]);
+            const requests = policies.find((p) => p.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
+            assert.match(requests.predefinedMetricSpecification.resourceLabel, /^app\/lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/app-[0-9a-f]+\/[0-9a-f]+$/);
+        });
+    });
+
+    describe("stack", function () {
+        it("tags every AWS resource with project and stack, through the provider's default tags", function () {
+            const provider = defaults.one(T.provider);
+            assert.deepEqual(JSON.parse(String(provider.inputs.defaultTags)), { tags: { project: project.name, stack: "test" } });
+            const aws = defaults.resources.filter((r) => r.type.startsWith("aws:"));
+            assert.ok(aws.length >= 15, `only ${aws.length} AWS resources`);
+            const untagged = aws.filter((r) => !String(r.provider).includes("pulumi:providers:aws::aws::")).map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(untagged, [], "resources not created through the tagging provider");
+        });
+
+        it("uses the stack's aws:region", async function () {
+            const dev = await runUnderMocks({ stackFile: "dev" });
+            assert.equal(dev.one(T.provider).inputs.region, readStackFile("dev")["aws:region"]);
+        });
+
+        it("destroys cleanly: nothing protected or retained, ECR force-deletes, ALB deletable", function () {
+            const kept = defaults.resources.filter((r) => r.protect || r.retainOnDelete).map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(kept, []);
+            assert.equal(defaults.inputs(T.repository).forceDelete, true);
+            assert.equal(defaults.inputs(T.lb).enableDeletionProtection, false);
+        });
+
+        it("leaves names to Pulumi's auto-naming, so many stacks share an account", function () {
+            const named = defaults.resources
+                .filter((r) => r.type.startsWith("aws:") && (r.inputs.name !== undefined || r.inputs.namePrefix !== undefined))
+                .map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(named, []);
+        });
+
+        it("exports url, imageRef, imageSizeBytes, imageSize, repositoryUrl, clusterName, serviceName, logGroupName", function () {
+            const o = defaults.outputs;
+            assert.deepEqual(Object.keys(o).sort(), ["clusterName", "imageRef", "imageSize", "imageSizeBytes", "logGroupName", "repositoryUrl", "serviceName", "url"]);
+            assert.equal(o.url, `http://${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
+            assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/repository-/);
+            assert.match(String(o.clusterName), /^cluster-/);
+            assert.match(String(o.serviceName), /^app-/);
+            assert.match(String(o.logGroupName), /^logs-/);
+            assert.equal(typeof o.imageSizeBytes, "number");
+        });
+    });
+
+    describe("preview stability", function () {
+        it("an unchanged re-run gives identical inputs for every resource", async function () {
+            const again = await runUncached();
+            assert.deepEqual(changedResources(defaults, again), []);
+            assert.equal(again.resources.length, defaults.resources.length);
+        });
+
+        it("a new image digest changes only the task definition and the service", async function () {
+            const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"c".repeat(64)}` } });
+            assert.deepEqual(changedResources(defaults, rebuilt).map(shortUrn), [`${T.taskDef}::app`, `${T.service}::app`].sort());
+            assert.notEqual(rebuilt.outputs.imageRef, defaults.outputs.imageRef);
+        });
+
+        it("a change under app/ changes only the image, the task definition and the service", async function () {
+            const file = path.join(appDir, "main.go");
+            const original = fs.readFileSync(file, "utf8");
+            let changed: Run;
+            try {
+                fs.writeFileSync(file, original + "\n// a one-line change\n");
+                changed = await runUncached({ fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
+            } finally {
+                fs.writeFileSync(file, original);
+            }
+            assert.deepEqual(changedResources(defaults, changed).map(shortUrn), [`${T.image}::image`, `${T.taskDef}::app`, `${T.service}::app`].sort());
+        });
+
+        it("changing desiredCount changes only the service", async function () {
+            const scaled = await runUncached({ set: { desiredCount: "2" } });
+            assert.deepEqual(changedResources(defaults, scaled).map(shortUrn), [`${T.service}::app`]);
+        });
+
+        it("a change outside app/ (the README) changes nothing", async function () {
+            const file = path.join(repoRoot, "README.md");
+            const existed = fs.existsSync(file);
+            const original = existed ? fs.readFileSync(file, "utf8") : "";
+            let after: Run;
+            try {
+                fs.writeFileSync(file, original + "\nA line added by a test.\n");
+                after = await runUncached();
+            } finally {
+                if (existed) fs.writeFileSync(file, original);
+                else fs.rmSync(file);
+            }
+            assert.deepEqual(changedResources(defaults, after), []);
+        });
+    });
+});

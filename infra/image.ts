@@ -57,7 +57,7 @@ export class ServiceImage extends pulumi.ComponentResource {
         super("calculator:index:ServiceImage", name, {}, opts);
 
         const repository = new aws.ecr.Repository(
-            "repository",
+            name,
             {
                 forceDelete: true, // a short-lived stack must destroy with images inside
                 imageTagMutability: "MUTABLE",

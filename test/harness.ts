@@ -9,7 +9,7 @@ import * as path from "path";
 import { repoRoot } from "../scripts/lib/docker";
 import { ProgramRun, RecordedResource } from "../scripts/lib/mock-program";
 import { effectiveConfig, readStackFile } from "../scripts/lib/stack-config";
-import { FakeAwsOptions } from "./fake-aws";
+import { FakeAwsOptions } from "../scripts/lib/fake-aws";
 import type { ChildSpec } from "./program-child";
 
 export interface MockRunOptions {

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 
 import { runProgram } from "../scripts/lib/mock-program";
-import { FakeAwsOptions, fakeAws } from "./fake-aws";
+import { FakeAwsOptions, fakeAws } from "../scripts/lib/fake-aws";
 
 export interface ChildSpec {
     stack: string;
@@ -23,6 +23,6 @@ runProgram({ stack: spec.stack, config: spec.config, mocks: fakeAws(spec.fake), 
     },
     (err: Error) => {
         fs.writeFileSync(resultFile, JSON.stringify({ ok: false, error: err.message, name: err.name }));
-        process.exit(0);
+        process.exit(2); // non-zero: the program failed (and Pulumi's leak report stays quiet)
     },
 );

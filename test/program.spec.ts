@@ -11,7 +11,7 @@ import { digestOf, lifecyclePolicy } from "../infra/image";
 import { humanBytes, sizeReduction } from "../infra/size";
 import { repoRoot } from "../scripts/lib/docker";
 import { readProject, readStackFile } from "../scripts/lib/stack-config";
-import { autoName, defaultFake } from "./fake-aws";
+import { autoName, defaultFake } from "../scripts/lib/fake-aws";
 import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "./harness";
 
 const project = readProject();
@@ -255,7 +255,7 @@ describe("program (Pulumi mocks)", function () {
             const call = defaults.calls("aws:ecr/getImage:getImage");
             assert.equal(call.length, 1);
             assert.equal(call[0].inputs.imageDigest, defaultFake.imageDigest);
-            assert.equal(call[0].inputs.repositoryName, autoName("repository"));
+            assert.equal(call[0].inputs.repositoryName, autoName("calculator"));
             assert.equal(defaults.outputs.imageSizeBytes, defaultFake.imageSizeBytes);
             assert.equal(defaults.outputs.imageSize, "2.4 MB");
             assert.equal(defaults.outputs.imageRef, `${defaults.outputs.repositoryUrl}@${defaultFake.imageDigest}`);
@@ -514,7 +514,7 @@ describe("program (Pulumi mocks)", function () {
             const o = defaults.outputs;
             assert.deepEqual(Object.keys(o).sort(), ["clusterName", "imageRef", "imageSize", "imageSizeBytes", "logGroupName", "repositoryUrl", "serviceName", "url"]);
             assert.equal(o.url, `http://${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
-            assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/repository-/);
+            assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/calculator-/);
             assert.match(String(o.clusterName), /^cluster-/);
             assert.match(String(o.serviceName), /^app-/);
             assert.match(String(o.logGroupName), /^logs-/);

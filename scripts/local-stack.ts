@@ -1,0 +1,391 @@
+// `npm start`: the stack in infra/ on this machine, without AWS or the Pulumi
+// CLI. The program runs exactly as `pulumi up` runs it, with the stack's
+// config; the Docker side is real (the image is built and pushed to a
+// registry on 127.0.0.1 that plays ECR, and the task definition runs as a
+// container), the rest of AWS is modelled by stand-ins.
+//
+//   npm start [-- --stack NAME] [-- -c key=value ...] [-- --check] [-- --json]
+//
+// Ctrl-C (or SIGTERM) stops the container within its stop timeout, removes
+// it and exits 0: a `pulumi destroy` for the local stack.
+import { ChildProcess, spawn } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+
+import { ConfigError } from "../infra/config";
+import { DockerError, DockerEnv, build, dockerEnv, httpRequest, portInUse, push, registryImage, sleep, tail } from "./lib/docker";
+import { engine } from "./lib/engine";
+import { fakeAws } from "./lib/fake-aws";
+import { ProgramRun, runProgram } from "./lib/mock-program";
+import { effectiveConfig, readProject, readStackFile } from "./lib/stack-config";
+
+const T = {
+    repository: "aws:ecr/repository:Repository",
+    image: "docker:index/image:Image",
+    lb: "aws:lb/loadBalancer:LoadBalancer",
+    tg: "aws:lb/targetGroup:TargetGroup",
+    taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+};
+
+/** AWS resources the program declares that `npm start` models but does not run. */
+const modelled = "VPC and subnets, load balancer and listeners (the URL goes straight to the container), ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead)";
+
+interface Args {
+    stack: string;
+    check: boolean;
+    json: boolean;
+    set: Record<string, string>;
+}
+
+const usage = "usage: npm start -- [--stack NAME] [-c|--config key=value]... [--check] [--json]";
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): Args {
+    const args: Args = { stack: "dev", check: false, json: false, set: {} };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new UsageError(`${a} needs a value\n${usage}`);
+            return v;
+        };
+        if (a === "--check") args.check = true;
+        else if (a === "--json") args.json = true;
+        else if (a === "--stack" || a === "-s") args.stack = value();
+        else if (a.startsWith("--stack=")) args.stack = a.slice("--stack=".length);
+        else if (a === "-c" || a === "--config") {
+            const kv = value();
+            const eq = kv.indexOf("=");
+            if (eq <= 0) throw new UsageError(`${a} takes key=value, got ${JSON.stringify(kv)}\n${usage}`);
+            args.set[kv.slice(0, eq)] = kv.slice(eq + 1);
+        } else if (a === "-h" || a === "--help") throw new UsageError(usage);
+        else throw new UsageError(`unknown argument ${JSON.stringify(a)}\n${usage}`);
+    }
+    return args;
+}
+
+const say = (msg: string) => process.stderr.write(`${msg}\n`);
+
+/** Fails the run with a message for the user (no stack trace). */
+class Fatal extends Error {}
+
+/** The AWS side as stand-ins, with ECR played by the local registry and the image built for real. */
+class LocalAws {
+    private failed!: (err: Error) => void;
+    /** Rejects as soon as a stand-in fails, so a failed build does not leave the program waiting. */
+    readonly failure = new Promise<never>((_, reject) => (this.failed = reject));
+    readonly fake = fakeAws();
+    readonly pushed: { ref: string; repository: string; digest: string; platform?: string }[] = [];
+
+    constructor(
+        private readonly env: DockerEnv,
+        private readonly stack: string,
+        private readonly containerPort: string,
+    ) {}
+
+    readonly mocks: pulumi.runtime.Mocks = {
+        newResource: async (args) => {
+            switch (args.type) {
+                case T.repository: {
+                    const name = `${args.name}-${this.stack}`.toLowerCase();
+                    return {
+                        id: name,
+                        state: { ...args.inputs, name, registryId: "local", repositoryUrl: `${this.env.registry}/${name}`, arn: `local:ecr:${name}` },
+                    };
+                }
+                case T.image:
+                    try {
+                        const repoDigest = await this.buildAndPush(args.inputs);
+                        return { id: repoDigest, state: { ...args.inputs, repoDigest, baseImageName: args.inputs.imageName } };
+                    } catch (err) {
+                        this.failed(err as Error);
+                        throw err;
+                    }
+                case T.lb: {
+                    const result = await this.fake.newResource(args);
+                    return { ...result, state: { ...result.state, dnsName: `127.0.0.1:${this.containerPort}` } };
+                }
+                default:
+                    return this.fake.newResource(args);
+            }
+        },
+        call: async (args) => {
+            switch (args.token) {
+                case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+                    return { id: "local", userName: "local", password: "local", proxyEndpoint: `http://${this.env.registry}`, authorizationToken: "" };
+                case "aws:ecr/getImage:getImage": {
+                    const image = await registryImage(this.env.registry, args.inputs.repositoryName, args.inputs.imageDigest);
+                    return { id: image.digest, imageDigest: image.digest, repositoryName: args.inputs.repositoryName, imageSizeInBytes: image.compressedBytes };
+                }
+                default:
+                    return this.fake.call(args);
+            }
+        },
+    };
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- docker.Image's inputs, as the program gave them
+    private async buildAndPush(inputs: any): Promise<string> {
+        const imageName = String(inputs.imageName);
+        const b = inputs.build ?? {};
+        say(`building ${imageName} (${b.dockerfile?.split("/").pop()}${b.target ? `, target ${b.target}` : ""}, ${b.platform})`);
+        try {
+            await build({
+                context: b.context,
+                dockerfile: b.dockerfile,
+                target: b.target,
+                platform: b.platform,
+                buildArgs: b.args ?? {},
+                tags: [imageName],
+                onLine: (line) => {
+                    if (/^#\d+ sha256:/.test(line) || line.trim() === "") return;
+                    say(`  build | ${line}`);
+                },
+            });
+        } catch (err) {
+            if (err instanceof DockerError) {
+                throw new Fatal(`the image build failed (${imageName}); the failing step said:\n${tail(err.result.stderr, 30)}`);
+            }
+            throw err;
+        }
+        say(`pushing ${imageName}`);
+        const digest = await push(imageName);
+        const repository = imageName.slice(this.env.registry.length + 1, imageName.lastIndexOf(":"));
+        this.pushed.push({ ref: imageName, repository, digest, platform: b.platform });
+        return `${this.env.registry}/${repository}@${digest}`;
+    }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON
+function inputsOf(run: ProgramRun, type: string): any {
+    const found = run.resources.filter((r) => r.type === type);
+    if (found.length !== 1) throw new Error(`the program made ${found.length} ${type}, expected one`);
+    return found[0].inputs;
+}
+
+const hostArchitecture = process.arch === "arm64" ? "ARM64" : "X86_64";
+
+/** Prints outputs as `pulumi stack output` does. */
+function outputTable(outputs: Record<string, unknown>): string {
+    const keys = Object.keys(outputs).sort();
+    const width = Math.max("OUTPUT".length, ...keys.map((k) => k.length)) + 2;
+    return [
+        `Current stack outputs (${keys.length}):`,
+        `    ${"OUTPUT".padEnd(width)}VALUE`,
+        ...keys.map((k) => `    ${k.padEnd(width)}${String(outputs[k])}`),
+    ].join("\n");
+}
+
+/** The container an ECS task definition describes, as the Docker Engine takes it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- container definition and Engine API JSON
+export function containerSpec(def: any, task: { cpu: string; memory: string }, labels: Record<string, string>): any {
+    const seconds = (s: number | undefined, fallback: number) => (s ?? fallback) * 1e9;
+    const hc = def.healthCheck;
+    return {
+        Image: def.image,
+        Env: (def.environment ?? []).map((e: { name: string; value: string }) => `${e.name}=${e.value}`),
+        User: def.user,
+        ExposedPorts: Object.fromEntries((def.portMappings ?? []).map((p: { containerPort: number }) => [`${p.containerPort}/tcp`, {}])),
+        Healthcheck: hc
+            ? { Test: hc.command, Interval: seconds(hc.interval, 30), Timeout: seconds(hc.timeout, 5), Retries: hc.retries ?? 3, StartPeriod: seconds(hc.startPeriod, 0) }
+            : undefined,
+        StopTimeout: def.stopTimeout,
+        StopSignal: "SIGTERM",
+        Labels: labels,
+        HostConfig: {
+            NetworkMode: "host", // awsvpc gives the task its own address; here, loopback
+            ReadonlyRootfs: def.readonlyRootFilesystem === true,
+            NanoCpus: Math.round((Number(task.cpu) / 1024) * 1e9),
+            Memory: Number(task.memory) * 1024 * 1024,
+        },
+    };
+}
+
+async function removeContainer(name: string): Promise<void> {
+    try {
+        await engine("DELETE", `/containers/${name}?force=true`);
+    } catch {
+        // already gone
+    }
+}
+
+async function containerLogs(name: string, lines = 30): Promise<string> {
+    const res = await new Promise<string>((resolve) => {
+        const p = spawn(dockerEnv().docker, ["logs", "--tail", String(lines), name], { env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost } });
+        let out = "";
+        p.stdout.on("data", (d) => (out += d));
+        p.stderr.on("data", (d) => (out += d));
+        p.on("close", () => resolve(out));
+        p.on("error", () => resolve(out));
+    });
+    return res.trimEnd() || "(no output)";
+}
+
+/** Probes the target group's health check path as the load balancer would, until it answers the matcher. */
+async function waitHealthy(name: string, url: string, matcher: string, timeoutMs: number): Promise<void> {
+    const want = matcher.split(",").map((m) => m.trim());
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+        const state = (await engine("GET", `/containers/${name}/json`)).State;
+        if (!state.Running) {
+            throw new Fatal(`the container exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`);
+        }
+        try {
+            const res = await httpRequest(url, { timeoutMs: 2000 });
+            if (want.includes(String(res.status))) return;
+        } catch {
+            // not listening yet
+        }
+        await sleep(100);
+    }
+    throw new Fatal(`the container did not answer ${url} with ${matcher} within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`);
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const project = readProject();
+    let env: DockerEnv;
+    try {
+        env = dockerEnv();
+    } catch (err) {
+        throw new Fatal(`${(err as Error).message}\n(npm start needs a Docker engine and a registry on 127.0.0.1; scripts/docker-env.sh sets both up)`);
+    }
+    try {
+        await engine("GET", "/_ping", undefined, 5000);
+    } catch (err) {
+        throw new Fatal(`no Docker engine answers on ${env.dockerHost} (${(err as Error).message}).
+Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it installs and starts one)`);
+    }
+    // The program passes GO_IMAGE to the build, as it would on an air-gapped builder.
+    process.env.GO_IMAGE = env.goImage;
+
+    let config: Record<string, string>;
+    try {
+        config = effectiveConfig(readStackFile(args.stack), args.set);
+    } catch (err) {
+        throw new Fatal((err as Error).message);
+    }
+    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`]);
+    say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real)`);
+    let run: ProgramRun;
+    try {
+        run = await Promise.race([runProgram({ stack: args.stack, config, mocks: local.mocks }), local.failure]);
+    } catch (err) {
+        if (err instanceof ConfigError || (err as Error).name === "ConfigError") throw new Fatal((err as Error).message);
+        throw err;
+    }
+
+    const outputs: Record<string, unknown> = { ...run.outputs };
+    const task = inputsOf(run, T.taskDef);
+    const [def] = JSON.parse(task.containerDefinitions);
+    const tg = inputsOf(run, T.tg);
+    const port = def.portMappings[0].containerPort as number;
+    if (String(outputs.url).startsWith("https://")) {
+        say("note: certificateArn makes the real stack serve HTTPS; the local stack serves HTTP");
+        outputs.url = String(outputs.url).replace(/^https:/, "http:");
+    }
+
+    const arch = task.runtimePlatform?.cpuArchitecture ?? "X86_64";
+    if (arch !== hostArchitecture) {
+        const pushed = local.pushed.map((p) => `${p.ref} (${p.platform})`).join(", ");
+        say(`the task runs on ${arch}; this machine is ${hostArchitecture} and runs no emulator, so the container is not started.`);
+        say(`built and pushed: ${pushed}; sizes read from the registry.`);
+        delete outputs.url;
+        report(outputs, args, `Not run: the ${arch} container on this ${hostArchitecture} machine; and ${modelled}.`);
+        return 0;
+    }
+
+    if (await portInUse(port)) {
+        throw new Fatal(`port ${port} on 127.0.0.1 is in use, and the task's container listens there (host networking).
+Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`);
+    }
+
+    const name = `${project.name}-${args.stack}`;
+    const labels = { "com.pulumi.project": project.name, "com.pulumi.stack": args.stack, "com.pulumi.local": "true" };
+    await removeContainer(name); // left over from a run that was killed
+    say(`starting ${name} from ${def.image}`);
+    await engine("POST", `/images/create?fromImage=${encodeURIComponent(def.image)}`); // pull by digest, as Fargate does
+    await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(def, task, labels));
+
+    let logs: ChildProcess | undefined;
+    let stopping: Promise<void> | undefined;
+    const teardown = () =>
+        (stopping ??= (async () => {
+            say(`stopping ${name} (stop timeout ${def.stopTimeout ?? 30}s)`);
+            logs?.kill();
+            try {
+                await engine("POST", `/containers/${name}/stop?t=${def.stopTimeout ?? 30}`, undefined, ((def.stopTimeout ?? 30) + 10) * 1000);
+            } catch {
+                // already stopped
+            }
+            await removeContainer(name);
+            say(`removed ${name}: nothing is left running`);
+        })());
+
+    try {
+        await engine("POST", `/containers/${name}/start`);
+        const healthUrl = `http://127.0.0.1:${port}${tg.healthCheck?.path ?? "/"}`;
+        await waitHealthy(name, healthUrl, tg.healthCheck?.matcher ?? "200", 60_000);
+        say(`healthy: ${healthUrl} answers ${tg.healthCheck?.matcher ?? "200"}, as the load balancer's health check wants`);
+
+        if (args.check) {
+            const res = await httpRequest(`${outputs.url}/v1/evaluate`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ expression: "2*(3+4)" }),
+            });
+            const body = JSON.parse(res.body);
+            if (res.status !== 200 || body.result !== 14) {
+                throw new Fatal(`check failed: POST ${outputs.url}/v1/evaluate answered ${res.status} ${res.body}`);
+            }
+            say(`check: POST ${outputs.url}/v1/evaluate {"expression":"2*(3+4)"} -> ${res.body.trim()}`);
+            await teardown();
+            process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
+            return 0;
+        }
+
+        report(outputs, args, `Modelled, not run: ${modelled}.`);
+        say(`serving at ${outputs.url}; Ctrl-C stops and removes the container`);
+        logs = spawn(env.docker, ["logs", "--follow", name], {
+            env: { ...process.env, DOCKER_HOST: env.dockerHost },
+            stdio: ["ignore", process.stderr, process.stderr],
+        });
+        return await new Promise<number>((resolve) => {
+            const onSignal = () => void teardown().then(() => resolve(0));
+            process.once("SIGINT", onSignal);
+            process.once("SIGTERM", onSignal);
+            // The service stopping by itself is a failure, as ECS would see it.
+            void engine("POST", `/containers/${name}/wait?condition=not-running`, undefined, 2 ** 31 - 1).then(
+                async (w) => {
+                    if (stopping) return;
+                    say(`the container exited by itself (code ${w?.StatusCode}); its last lines:\n${await containerLogs(name)}`);
+                    await teardown();
+                    resolve(1);
+                },
+                () => undefined,
+            );
+        });
+    } catch (err) {
+        await teardown();
+        throw err;
+    }
+}
+
+function report(outputs: Record<string, unknown>, args: Args, note: string): void {
+    if (args.json || args.check) {
+        process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
+    } else {
+        process.stdout.write(outputTable(outputs) + "\n");
+    }
+    say(note);
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (err: Error) => {
+            const known = err instanceof Fatal || err instanceof UsageError;
+            say(`npm start: ${known ? err.message : err.stack ?? err.message}`);
+            process.exit(1);
+        },
+    );
+}

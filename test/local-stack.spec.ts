@@ -1,0 +1,178 @@
+// `npm start` end to end on the real engine: the program's image built and
+// pushed to the local registry, its task definition run as a container.
+import { strict as assert } from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as net from "net";
+import * as path from "path";
+
+import { docker, dockerEnv, freePort, httpRequest, inspect, registryImage, repoRoot, run } from "../scripts/lib/docker";
+import { runUnderMocks } from "./harness";
+
+const script = path.join(repoRoot, "scripts", "local-stack.ts");
+const project = "go-fargate-calculator";
+
+function startLocal(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+    return spawn(process.execPath, ["-r", "ts-node/register", script, ...args], {
+        cwd: repoRoot,
+        env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+}
+
+function runLocal(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        const p = startLocal(args, env);
+        let stdout = "";
+        let stderr = "";
+        p.stdout!.on("data", (d) => (stdout += d));
+        p.stderr!.on("data", (d) => (stderr += d));
+        p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+}
+
+async function leftovers(stack: string): Promise<string> {
+    return (await docker(["ps", "--all", "--quiet", "--filter", "label=com.pulumi.local=true", "--filter", `label=com.pulumi.stack=${stack}`])).trim();
+}
+
+function digestOf(imageRef: unknown): { repository: string; digest: string } {
+    const m = /^[^/]+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(String(imageRef));
+    assert.ok(m, `imageRef ${imageRef} is not a registry digest reference`);
+    return { repository: m[1], digest: m[2] };
+}
+
+describe("npm start (local stack on the real engine)", function () {
+    this.timeout(600_000);
+
+    it("--check: builds, pushes, runs, answers, tears down; outputs carry the registry's compressed size", async function () {
+        const port = await freePort();
+        const res = await runLocal(["--check", "-c", `containerPort=${port}`]);
+        assert.equal(res.code, 0, res.stderr);
+        const outputs = JSON.parse(res.stdout);
+        assert.equal(outputs.url, `http://127.0.0.1:${port}`);
+        const { repository, digest } = digestOf(outputs.imageRef);
+        assert.equal(repository, "calculator-dev", "the local repository is named after the program's ECR repository");
+        const pushed = await registryImage(dockerEnv().registry, repository, digest);
+        assert.equal(outputs.imageSizeBytes, pushed.compressedBytes);
+        assert.ok(outputs.imageSizeBytes > 1_000_000 && outputs.imageSizeBytes < 10_000_000, `size ${outputs.imageSizeBytes}`);
+        assert.match(outputs.imageSize, /^\d+\.\d MB$/);
+        // Pulumi.dev.yaml turns on the single-stage comparison.
+        assert.ok(outputs.singleStageImageSizeBytes > outputs.imageSizeBytes * 5, JSON.stringify(outputs));
+        assert.match(outputs.imageSizeReduction, /^\d+x smaller$/);
+        assert.match(res.stderr, /"result":14/);
+        assert.equal(await leftovers("dev"), "", "a container from the run is left");
+    });
+
+    it("runs the task definition field by field, serves until SIGTERM, then stops within the stop timeout and removes it", async function () {
+        const port = await freePort();
+        const task = (await runUnderMocks({ stackFile: "dev", set: { containerPort: String(port) } })).inputs("aws:ecs/taskDefinition:TaskDefinition");
+        const [def] = JSON.parse(task.containerDefinitions);
+
+        const p = startLocal(["--json", "-c", `containerPort=${port}`]);
+        let stdout = "";
+        let stderr = "";
+        p.stderr!.on("data", (d) => (stderr += d));
+        const exited = new Promise<number | null>((resolve) => p.on("close", resolve));
+        const outputs = await new Promise<Record<string, unknown>>((resolve, reject) => {
+            p.stdout!.on("data", (d) => {
+                stdout += d;
+                try {
+                    resolve(JSON.parse(stdout));
+                } catch {
+                    // not all of it yet
+                }
+            });
+            void exited.then((code) => reject(new Error(`npm start exited (${code}) before printing outputs:\n${stderr}`)));
+        });
+
+        try {
+            const c = await inspect(`${project}-dev`);
+            assert.equal(c.Config.Image, outputs.imageRef, "the container runs the pushed image by digest");
+            assert.match(def.image, /@sha256:[0-9a-f]{64}$/, "the task definition pins a digest too");
+            for (const e of def.environment) assert.ok(c.Config.Env.includes(`${e.name}=${e.value}`), `env ${e.name} missing`);
+            assert.equal(c.Config.User, def.user);
+            assert.equal(c.HostConfig.ReadonlyRootfs, def.readonlyRootFilesystem);
+            assert.deepEqual(c.Config.Healthcheck, {
+                Test: def.healthCheck.command,
+                Interval: def.healthCheck.interval * 1e9,
+                Timeout: def.healthCheck.timeout * 1e9,
+                Retries: def.healthCheck.retries,
+                StartPeriod: def.healthCheck.startPeriod * 1e9,
+            });
+            assert.equal(c.Config.StopTimeout, def.stopTimeout);
+            assert.equal(c.HostConfig.NanoCpus, (Number(task.cpu) / 1024) * 1e9);
+            assert.equal(c.HostConfig.Memory, Number(task.memory) * 1024 * 1024);
+            assert.equal(c.HostConfig.NetworkMode, "host");
+            // The image's own EXPOSE 8080 stays; the task's port is added to it.
+            assert.ok(Object.keys(c.Config.ExposedPorts).includes(`${def.portMappings[0].containerPort}/tcp`));
+
+            const res = await httpRequest(`${outputs.url}/v1/evaluate?expr=${encodeURIComponent("(1+2)^3")}`);
+            assert.equal(res.status, 200);
+            assert.equal(JSON.parse(res.body).result, 27);
+
+            const stopped = Date.now();
+            p.kill("SIGTERM");
+            assert.equal(await exited, 0, stderr);
+            assert.ok((Date.now() - stopped) / 1000 < def.stopTimeout, "took longer than the stop timeout");
+            assert.equal(await leftovers("dev"), "");
+        } finally {
+            p.kill("SIGKILL");
+            await run(dockerEnv().docker, ["rm", "--force", `${project}-dev`], { env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost } });
+        }
+    });
+
+    it("with an ARM64 stack, pushes an arm64 image, reports its size, and does not try to run it here", async function () {
+        const res = await runLocal(["--check", "-c", "cpuArchitecture=ARM64", "-c", "compareSingleStage=false"]);
+        assert.equal(res.code, 0, res.stderr);
+        const outputs = JSON.parse(res.stdout);
+        assert.equal(outputs.url, undefined);
+        const { repository, digest } = digestOf(outputs.imageRef);
+        const pushed = await registryImage(dockerEnv().registry, repository, digest);
+        assert.equal(pushed.architecture, "arm64");
+        assert.equal(outputs.imageSizeBytes, pushed.compressedBytes);
+        assert.match(res.stderr, /the task runs on ARM64; this machine is X86_64/);
+        assert.equal(await leftovers("dev"), "");
+    });
+
+    describe("errors a user can hit", function () {
+        it("an invalid stack config: the message `pulumi preview` would give, exit 1", async function () {
+            const res = await runLocal(["-c", "cpu=300", "-c", "vpc=mine"]);
+            assert.equal(res.code, 1);
+            assert.match(res.stderr, /invalid stack configuration \(2 problems\)/);
+            assert.match(res.stderr, new RegExp(`${project}:cpu is "300"`));
+            assert.match(res.stderr, new RegExp(`${project}:vpc is "mine"`));
+        });
+
+        it("a port in use: says which, and how to pick another", async function () {
+            const holder = net.createServer().listen(0, "127.0.0.1");
+            await new Promise((r) => holder.once("listening", r));
+            const port = (holder.address() as net.AddressInfo).port;
+            try {
+                const res = await runLocal(["-c", `containerPort=${port}`, "-c", "compareSingleStage=false"]);
+                assert.equal(res.code, 1);
+                assert.match(res.stderr, new RegExp(`port ${port} on 127.0.0.1 is in use`));
+                assert.match(res.stderr, /-c containerPort=/);
+                assert.equal(await leftovers("dev"), "");
+            } finally {
+                holder.close();
+            }
+        });
+
+        it("no Docker engine: says how to get one", async function () {
+            const env = { ...process.env, ...envOf(dockerEnv()), DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+            const res = await runLocal(["--check"], env);
+            assert.equal(res.code, 1);
+            assert.match(res.stderr, /no Docker engine answers on unix:\/\/\/nonexistent\/docker.sock/);
+            assert.match(res.stderr, /scripts\/docker-env\.sh/);
+        });
+
+        it("an unknown stack: names the stacks there are", async function () {
+            const res = await runLocal(["--stack", "nope"]);
+            assert.equal(res.code, 1);
+            assert.match(res.stderr, /no stack configuration .*Pulumi\.nope\.yaml; stacks here: dev/);
+        });
+    });
+});
+
+function envOf(e: ReturnType<typeof dockerEnv>): NodeJS.ProcessEnv {
+    return { DOCKER: e.docker, DOCKER_HOST: e.dockerHost, REGISTRY: e.registry, GO_IMAGE: e.goImage };
+}

@@ -52,7 +52,9 @@ function range(from: number, to: number, step: number): number[] {
  */
 export class ConfigError extends pulumi.RunError {
     constructor(readonly problems: string[]) {
-        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+        super(
+            `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`,
+        );
         this.name = "ConfigError";
     }
 }
@@ -71,7 +73,9 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
     const str = (key: string): string | undefined => {
         const v = get(key);
         if (v === undefined) {
-            problems.push(`${project}:${key} is not set (Pulumi.yaml declares its default; run with the Pulumi CLI or set it in the stack)`);
+            problems.push(
+                `${project}:${key} is not set (Pulumi.yaml declares its default; run with the Pulumi CLI or set it in the stack)`,
+            );
         }
         return v;
     };
@@ -109,7 +113,10 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
     const memory = int("memory", (n) => n > 0, "a positive number of MiB valid for the cpu (see Fargate task sizes)");
     if (fargateMemoryByCpu[cpu] && Number.isFinite(memory) && !fargateMemoryByCpu[cpu].includes(memory)) {
         const allowed = fargateMemoryByCpu[cpu];
-        const list = allowed.length > 4 ? `${allowed[0]} to ${allowed[allowed.length - 1]} in steps of ${allowed[1] - allowed[0]}` : allowed.join(", ");
+        const list =
+            allowed.length > 4
+                ? `${allowed[0]} to ${allowed[allowed.length - 1]} in steps of ${allowed[1] - allowed[0]}`
+                : allowed.join(", ");
         problems.push(`${project}:memory is ${memory}, which Fargate does not allow with cpu ${cpu}; it accepts ${list}`);
     }
     const cpuArchitecture = oneOf<CpuArchitecture>("cpuArchitecture", ["X86_64", "ARM64"]);

@@ -65,7 +65,11 @@ export class ServiceImage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.ecr.LifecyclePolicy("lifecycle", { repository: repository.name, policy: lifecyclePolicy(args.imagesToKeep) }, { parent: this });
+        new aws.ecr.LifecyclePolicy(
+            "lifecycle",
+            { repository: repository.name, policy: lifecyclePolicy(args.imagesToKeep) },
+            { parent: this },
+        );
 
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
         const registry = {
@@ -117,7 +121,9 @@ export class ServiceImage extends pulumi.ComponentResource {
         if (args.singleStageDockerfile) {
             const single = build("single-stage-image", args.singleStageDockerfile, `${args.source.version}-single-stage`);
             this.singleStageImageSizeBytes = sizeOf(single);
-            this.imageSizeReduction = pulumi.all([this.singleStageImageSizeBytes, this.imageSizeBytes]).apply(([s, m]) => sizeReduction(s, m));
+            this.imageSizeReduction = pulumi
+                .all([this.singleStageImageSizeBytes, this.imageSizeBytes])
+                .apply(([s, m]) => sizeReduction(s, m));
         }
 
         this.registerOutputs({

@@ -15,7 +15,7 @@ const appDir = path.join(__dirname, "..", "app");
 
 // Every taggable resource carries the project and stack, through the provider's default tags.
 const provider = new aws.Provider("aws", {
-    region: new pulumi.Config("aws").get("region") as aws.Region | undefined,
+    region: new pulumi.Config("aws").get<aws.Region>("region"),
     defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack() } },
 });
 

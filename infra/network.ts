@@ -24,10 +24,22 @@ export class Network extends pulumi.ComponentResource {
             const vpc = aws.ec2.getVpcOutput({ default: true }, { parent: this });
             this.vpcId = vpc.id;
             this.publicSubnetIds = aws.ec2
-                .getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }, { name: "default-for-az", values: ["true"] }] }, { parent: this })
+                .getSubnetsOutput(
+                    {
+                        filters: [
+                            { name: "vpc-id", values: [vpc.id] },
+                            { name: "default-for-az", values: ["true"] },
+                        ],
+                    },
+                    { parent: this },
+                )
                 .apply((s) => [...s.ids].sort());
         } else {
-            const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: newVpcCidr, enableDnsHostnames: true, enableDnsSupport: true }, { parent: this });
+            const vpc = new aws.ec2.Vpc(
+                "vpc",
+                { cidrBlock: newVpcCidr, enableDnsHostnames: true, enableDnsSupport: true },
+                { parent: this },
+            );
             const gateway = new aws.ec2.InternetGateway("gateway", { vpcId: vpc.id }, { parent: this });
             const routes = new aws.ec2.RouteTable(
                 "public",
@@ -43,7 +55,9 @@ export class Network extends pulumi.ComponentResource {
                         cidrBlock,
                         availabilityZone: zones.names.apply((names) => {
                             if (names.length < newSubnetCidrs.length) {
-                                throw new Error(`vpc "new" needs ${newSubnetCidrs.length} availability zones; the region has ${names.length}`);
+                                throw new Error(
+                                    `vpc "new" needs ${newSubnetCidrs.length} availability zones; the region has ${names.length}`,
+                                );
                             }
                             return names[i];
                         }),

@@ -39,12 +39,7 @@ export const cpuTargetPercent = 60;
 export const requestsPerTargetTarget = 1000;
 
 /** The container definition, as ECS takes it in the task definition. */
-export function containerDefinitions(a: {
-    imageRef: string;
-    containerPort: number;
-    logGroupName: string;
-    region: string;
-}): string {
+export function containerDefinitions(a: { imageRef: string; containerPort: number; logGroupName: string; region: string }): string {
     return JSON.stringify([
         {
             name: containerName,
@@ -102,7 +97,15 @@ export class WebService extends pulumi.ComponentResource {
                     { description: "HTTP", protocol: "tcp", fromPort: 80, toPort: 80, ...anywhere },
                     ...(https ? [{ description: "HTTPS", protocol: "tcp", fromPort: 443, toPort: 443, ...anywhere }] : []),
                 ],
-                egress: [{ description: "To the tasks", protocol: "tcp", fromPort: args.containerPort, toPort: args.containerPort, cidrBlocks: ["0.0.0.0/0"] }],
+                egress: [
+                    {
+                        description: "To the tasks",
+                        protocol: "tcp",
+                        fromPort: args.containerPort,
+                        toPort: args.containerPort,
+                        cidrBlocks: ["0.0.0.0/0"],
+                    },
+                ],
             },
             parent,
         );
@@ -236,7 +239,9 @@ export class WebService extends pulumi.ComponentResource {
                 taskRoleArn: taskRole.arn,
                 containerDefinitions: pulumi
                     .all([args.imageRef, logGroup.name, region])
-                    .apply(([imageRef, logGroupName, r]) => containerDefinitions({ imageRef, containerPort: args.containerPort, logGroupName, region: r })),
+                    .apply(([imageRef, logGroupName, r]) =>
+                        containerDefinitions({ imageRef, containerPort: args.containerPort, logGroupName, region: r }),
+                    ),
             },
             parent,
         );
@@ -311,6 +316,11 @@ export class WebService extends pulumi.ComponentResource {
         this.serviceName = service.name;
         this.logGroupName = logGroup.name;
         this.taskDefinitionArn = taskDefinition.arn;
-        this.registerOutputs({ url: this.url, clusterName: this.clusterName, serviceName: this.serviceName, logGroupName: this.logGroupName });
+        this.registerOutputs({
+            url: this.url,
+            clusterName: this.clusterName,
+            serviceName: this.serviceName,
+            logGroupName: this.logGroupName,
+        });
     }
 }

@@ -31,7 +31,10 @@ export function contentHash(dir: string): string {
         for (const e of entries) {
             const p = path.posix.join(rel, e.name);
             if (e.isDirectory()) walk(p);
-            else if (e.isFile()) hash.update(`${p}\0`).update(fs.readFileSync(path.join(dir, p))).update("\0");
+            else if (e.isFile())
+                hash.update(`${p}\0`)
+                    .update(fs.readFileSync(path.join(dir, p)))
+                    .update("\0");
         }
     };
     walk("");

@@ -7,7 +7,20 @@ import * as os from "os";
 import * as path from "path";
 
 import { humanBytes } from "../infra/size";
-import { appDir, build, docker, dockerEnv, dockerRaw, freePort, inspect, push, registryImage, repoRoot, run, waitForStatus } from "./lib/docker";
+import {
+    appDir,
+    build,
+    docker,
+    dockerEnv,
+    dockerRaw,
+    freePort,
+    inspect,
+    push,
+    registryImage,
+    repoRoot,
+    run,
+    waitForStatus,
+} from "./lib/docker";
 import { effectiveConfig, readStackFile } from "./lib/stack-config";
 
 const json = process.argv.includes("--json");
@@ -110,9 +123,13 @@ async function mockRunSeconds(): Promise<number> {
         const spec = path.join(dir, "spec.json");
         fs.writeFileSync(spec, JSON.stringify({ stack: "dev", config: effectiveConfig(readStackFile("dev")) }));
         const started = process.hrtime.bigint();
-        const res = await run(process.execPath, ["-r", "ts-node/register", path.join(repoRoot, "test", "program-child.ts"), spec, path.join(dir, "out.json")], {
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-        });
+        const res = await run(
+            process.execPath,
+            ["-r", "ts-node/register", path.join(repoRoot, "test", "program-child.ts"), spec, path.join(dir, "out.json")],
+            {
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            },
+        );
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const out = JSON.parse(fs.readFileSync(path.join(dir, "out.json"), "utf8"));
         if (res.code !== 0 || !out.ok) throw new Error(`program under mocks failed: ${out.error ?? res.stderr}`);
@@ -221,7 +238,11 @@ function table(b: Bench): string {
     const rows: [string, string, string][] = [
         ["builder image", `${i.builderImage} (${humanBytes(i.builderImageBytes)})`, ""],
         ["binary", humanBytes(i.binaryBytes), ""],
-        ["runtime image", humanBytes(i.runtimeBytes), `<= binary + CA bundle + passwd + 300 kB (${humanBytes(i.binaryBytes + caBundleBytes() + 300_000)})`],
+        [
+            "runtime image",
+            humanBytes(i.runtimeBytes),
+            `<= binary + CA bundle + passwd + 300 kB (${humanBytes(i.binaryBytes + caBundleBytes() + 300_000)})`,
+        ],
         ["runtime image, compressed", humanBytes(i.runtimeCompressedBytes), "<= 3 MB"],
         ["single-stage image", humanBytes(i.singleStageBytes), ""],
         ["single / multi-stage", `${i.ratio}x`, "depends on the builder image"],

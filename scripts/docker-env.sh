@@ -41,8 +41,17 @@ engine_answers() {
 	[[ -n "${docker:-}" ]] && DOCKER_HOST="unix://${sock}" timeout 10 "$docker" version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
+# Runs a command as root: directly, or through passwordless sudo (CI runners).
+as_root() {
+	if [[ "$(id -u)" == 0 ]]; then
+		"$@"
+	else
+		sudo -n "$@"
+	fi
+}
+
 need_root_debian() {
-	if [[ "$(id -u)" != 0 ]]; then
+	if [[ "$(id -u)" != 0 ]] && ! sudo -n true 2>/dev/null; then
 		die "no Docker engine answers on ${sock}, and installing one needs root.
   As root on Debian or Ubuntu:  apt-get install docker.io docker-registry && scripts/docker-env.sh
   Elsewhere: install Docker Engine (with BuildKit) and the distribution registry, then re-run this script."
@@ -61,9 +70,8 @@ apt_install() {
 	((${#missing[@]} == 0)) && return 0
 	need_root_debian
 	say "installing ${missing[*]} from Debian's packages"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2 || die "apt-get update failed"
-	apt-get install -y -qq "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
 }
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
@@ -86,11 +94,12 @@ start_engine() {
 	apt_install docker.io
 	docker=/usr/bin/docker
 	if ! pgrep -x dockerd >/dev/null; then
-		mkdir -p "$state_dir"
+		as_root mkdir -p "$state_dir"
 		say "starting dockerd (no default bridge, no iptables; log: ${state_dir}/dockerd.log)"
 		# setsid: the engine outlives this script and the npm process that ran it.
-		setsid dockerd --host="unix://${sock}" --bridge=none --iptables=false --ip6tables=false \
-			>"${state_dir}/dockerd.log" 2>&1 </dev/null &
+		# shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
+		as_root setsid sh -c 'exec dockerd --host="unix://$1" --bridge=none --iptables=false --ip6tables=false >"$2" 2>&1 </dev/null' \
+			dockerd "$sock" "${state_dir}/dockerd.log" &
 	fi
 	wait_for 60 "dockerd" engine_answers || die "dockerd did not answer within 60s; see ${state_dir}/dockerd.log:
 $(tail -n 20 "${state_dir}/dockerd.log" 2>/dev/null)"
@@ -104,8 +113,8 @@ start_registry() {
 	registry_answers && return 0
 	need_root_debian
 	apt_install docker-registry curl
-	mkdir -p "${state_dir}/registry"
-	cat >"${state_dir}/registry.yml" <<EOF
+	as_root mkdir -p "${state_dir}/registry"
+	as_root tee "${state_dir}/registry.yml" >/dev/null <<EOF
 version: 0.1
 log:
   level: warn
@@ -118,7 +127,9 @@ http:
   addr: ${registry}
 EOF
 	say "starting the registry on ${registry} (log: ${state_dir}/registry.log)"
-	setsid docker-registry serve "${state_dir}/registry.yml" >"${state_dir}/registry.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
+	as_root setsid sh -c 'exec docker-registry serve "$1" >"$2" 2>&1 </dev/null' \
+		registry "${state_dir}/registry.yml" "${state_dir}/registry.log" &
 	wait_for 30 "registry on ${registry}" registry_answers || die "the registry did not answer on ${registry} within 30s; see ${state_dir}/registry.log:
 $(tail -n 20 "${state_dir}/registry.log" 2>/dev/null)"
 }

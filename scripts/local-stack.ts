@@ -27,7 +27,8 @@ const T = {
 };
 
 /** AWS resources the program declares that `npm start` models but does not run. */
-const modelled = "VPC and subnets, load balancer and listeners (the URL goes straight to the container), ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead)";
+const modelled =
+    "VPC and subnets, load balancer and listeners (the URL goes straight to the container), ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead)";
 
 interface Args {
     stack: string;
@@ -90,7 +91,13 @@ class LocalAws {
                     const name = `${args.name}-${this.stack}`.toLowerCase();
                     return {
                         id: name,
-                        state: { ...args.inputs, name, registryId: "local", repositoryUrl: `${this.env.registry}/${name}`, arn: `local:ecr:${name}` },
+                        state: {
+                            ...args.inputs,
+                            name,
+                            registryId: "local",
+                            repositoryUrl: `${this.env.registry}/${name}`,
+                            arn: `local:ecr:${name}`,
+                        },
                     };
                 }
                 case T.image:
@@ -112,10 +119,21 @@ class LocalAws {
         call: async (args) => {
             switch (args.token) {
                 case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-                    return { id: "local", userName: "local", password: "local", proxyEndpoint: `http://${this.env.registry}`, authorizationToken: "" };
+                    return {
+                        id: "local",
+                        userName: "local",
+                        password: "local",
+                        proxyEndpoint: `http://${this.env.registry}`,
+                        authorizationToken: "",
+                    };
                 case "aws:ecr/getImage:getImage": {
                     const image = await registryImage(this.env.registry, args.inputs.repositoryName, args.inputs.imageDigest);
-                    return { id: image.digest, imageDigest: image.digest, repositoryName: args.inputs.repositoryName, imageSizeInBytes: image.compressedBytes };
+                    return {
+                        id: image.digest,
+                        imageDigest: image.digest,
+                        repositoryName: args.inputs.repositoryName,
+                        imageSizeInBytes: image.compressedBytes,
+                    };
                 }
                 default:
                     return this.fake.call(args);
@@ -186,7 +204,13 @@ export function containerSpec(def: any, task: { cpu: string; memory: string }, l
         User: def.user,
         ExposedPorts: Object.fromEntries((def.portMappings ?? []).map((p: { containerPort: number }) => [`${p.containerPort}/tcp`, {}])),
         Healthcheck: hc
-            ? { Test: hc.command, Interval: seconds(hc.interval, 30), Timeout: seconds(hc.timeout, 5), Retries: hc.retries ?? 3, StartPeriod: seconds(hc.startPeriod, 0) }
+            ? {
+                  Test: hc.command,
+                  Interval: seconds(hc.interval, 30),
+                  Timeout: seconds(hc.timeout, 5),
+                  Retries: hc.retries ?? 3,
+                  StartPeriod: seconds(hc.startPeriod, 0),
+              }
             : undefined,
         StopTimeout: def.stopTimeout,
         StopSignal: "SIGTERM",
@@ -210,7 +234,9 @@ async function removeContainer(name: string): Promise<void> {
 
 async function containerLogs(name: string, lines = 30): Promise<string> {
     const res = await new Promise<string>((resolve) => {
-        const p = spawn(dockerEnv().docker, ["logs", "--tail", String(lines), name], { env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost } });
+        const p = spawn(dockerEnv().docker, ["logs", "--tail", String(lines), name], {
+            env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost },
+        });
         let out = "";
         p.stdout.on("data", (d) => (out += d));
         p.stderr.on("data", (d) => (out += d));
@@ -227,7 +253,9 @@ async function waitHealthy(name: string, url: string, matcher: string, timeoutMs
     while (Date.now() - started < timeoutMs) {
         const state = (await engine("GET", `/containers/${name}/json`)).State;
         if (!state.Running) {
-            throw new Fatal(`the container exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`);
+            throw new Fatal(
+                `the container exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`,
+            );
         }
         try {
             const res = await httpRequest(url, { timeoutMs: 2000 });
@@ -237,7 +265,9 @@ async function waitHealthy(name: string, url: string, matcher: string, timeoutMs
         }
         await sleep(100);
     }
-    throw new Fatal(`the container did not answer ${url} with ${matcher} within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`);
+    throw new Fatal(
+        `the container did not answer ${url} with ${matcher} within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`,
+    );
 }
 
 async function main(): Promise<number> {
@@ -247,7 +277,9 @@ async function main(): Promise<number> {
     try {
         env = dockerEnv();
     } catch (err) {
-        throw new Fatal(`${(err as Error).message}\n(npm start needs a Docker engine and a registry on 127.0.0.1; scripts/docker-env.sh sets both up)`);
+        throw new Fatal(
+            `${(err as Error).message}\n(npm start needs a Docker engine and a registry on 127.0.0.1; scripts/docker-env.sh sets both up)`,
+        );
     }
     try {
         await engine("GET", "/_ping", undefined, 5000);
@@ -275,6 +307,7 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     }
 
     const outputs: Record<string, unknown> = { ...run.outputs };
+    const url = () => String(outputs.url);
     const task = inputsOf(run, T.taskDef);
     const [def] = JSON.parse(task.containerDefinitions);
     const tg = inputsOf(run, T.tg);
@@ -313,7 +346,12 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
             say(`stopping ${name} (stop timeout ${def.stopTimeout ?? 30}s)`);
             logs?.kill();
             try {
-                await engine("POST", `/containers/${name}/stop?t=${def.stopTimeout ?? 30}`, undefined, ((def.stopTimeout ?? 30) + 10) * 1000);
+                await engine(
+                    "POST",
+                    `/containers/${name}/stop?t=${def.stopTimeout ?? 30}`,
+                    undefined,
+                    ((def.stopTimeout ?? 30) + 10) * 1000,
+                );
             } catch {
                 // already stopped
             }
@@ -328,23 +366,23 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
         say(`healthy: ${healthUrl} answers ${tg.healthCheck?.matcher ?? "200"}, as the load balancer's health check wants`);
 
         if (args.check) {
-            const res = await httpRequest(`${outputs.url}/v1/evaluate`, {
+            const res = await httpRequest(`${url()}/v1/evaluate`, {
                 method: "POST",
                 headers: { "Content-Type": "application/json" },
                 body: JSON.stringify({ expression: "2*(3+4)" }),
             });
             const body = JSON.parse(res.body);
             if (res.status !== 200 || body.result !== 14) {
-                throw new Fatal(`check failed: POST ${outputs.url}/v1/evaluate answered ${res.status} ${res.body}`);
+                throw new Fatal(`check failed: POST ${url()}/v1/evaluate answered ${res.status} ${res.body}`);
             }
-            say(`check: POST ${outputs.url}/v1/evaluate {"expression":"2*(3+4)"} -> ${res.body.trim()}`);
+            say(`check: POST ${url()}/v1/evaluate {"expression":"2*(3+4)"} -> ${res.body.trim()}`);
             await teardown();
             process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
             return 0;
         }
 
         report(outputs, args, `Modelled, not run: ${modelled}.`);
-        say(`serving at ${outputs.url}; Ctrl-C stops and removes the container`);
+        say(`serving at ${url()}; Ctrl-C stops and removes the container`);
         logs = spawn(env.docker, ["logs", "--follow", name], {
             env: { ...process.env, DOCKER_HOST: env.dockerHost },
             stdio: ["ignore", process.stderr, process.stderr],
@@ -384,7 +422,7 @@ if (require.main === module) {
         (code) => process.exit(code),
         (err: Error) => {
             const known = err instanceof Fatal || err instanceof UsageError;
-            say(`npm start: ${known ? err.message : err.stack ?? err.message}`);
+            say(`npm start: ${known ? err.message : (err.stack ?? err.message)}`);
             process.exit(1);
         },
     );

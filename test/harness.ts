@@ -128,7 +128,7 @@ function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Pro
                     }
                     resolve(new Run(result.run));
                 } catch (e) {
-                    reject(e);
+                    reject(e instanceof Error ? e : new Error(String(e)));
                 } finally {
                     fs.rmSync(dir, { recursive: true, force: true });
                 }

@@ -355,7 +355,10 @@ describe("image (real Docker engine)", function () {
                 const uncompressed = (await inspect(imageId)).Size;
                 assert.ok(remote.compressedBytes < uncompressed, "compressed size is not below the unpacked size");
                 const repoDigests: string[] = (await inspect(imageId)).RepoDigests;
-                assert.ok(repoDigests.includes(`${registry}/${repository}@${digest}`), `RepoDigests ${repoDigests} lack the pushed digest`);
+                assert.ok(
+                    repoDigests.includes(`${registry}/${repository}@${digest}`),
+                    `RepoDigests ${repoDigests.join(", ")} lack the pushed digest`,
+                );
                 console.log(`      pushed ${digest}: ${remote.compressedBytes} bytes compressed, ${uncompressed} unpacked`);
             } finally {
                 await dockerRaw(["rmi", ref]);

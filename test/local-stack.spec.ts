@@ -31,12 +31,14 @@ function runLocal(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: numb
 }
 
 async function leftovers(stack: string): Promise<string> {
-    return (await docker(["ps", "--all", "--quiet", "--filter", "label=com.pulumi.local=true", "--filter", `label=com.pulumi.stack=${stack}`])).trim();
+    return (
+        await docker(["ps", "--all", "--quiet", "--filter", "label=com.pulumi.local=true", "--filter", `label=com.pulumi.stack=${stack}`])
+    ).trim();
 }
 
 function digestOf(imageRef: unknown): { repository: string; digest: string } {
     const m = /^[^/]+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(String(imageRef));
-    assert.ok(m, `imageRef ${imageRef} is not a registry digest reference`);
+    assert.ok(m, `imageRef ${String(imageRef)} is not a registry digest reference`);
     return { repository: m[1], digest: m[2] };
 }
 
@@ -64,7 +66,9 @@ describe("npm start (local stack on the real engine)", function () {
 
     it("runs the task definition field by field, serves until SIGTERM, then stops within the stop timeout and removes it", async function () {
         const port = await freePort();
-        const task = (await runUnderMocks({ stackFile: "dev", set: { containerPort: String(port) } })).inputs("aws:ecs/taskDefinition:TaskDefinition");
+        const task = (await runUnderMocks({ stackFile: "dev", set: { containerPort: String(port) } })).inputs(
+            "aws:ecs/taskDefinition:TaskDefinition",
+        );
         const [def] = JSON.parse(task.containerDefinitions);
 
         const p = startLocal(["--json", "-c", `containerPort=${port}`]);
@@ -105,7 +109,7 @@ describe("npm start (local stack on the real engine)", function () {
             // The image's own EXPOSE 8080 stays; the task's port is added to it.
             assert.ok(Object.keys(c.Config.ExposedPorts).includes(`${def.portMappings[0].containerPort}/tcp`));
 
-            const res = await httpRequest(`${outputs.url}/v1/evaluate?expr=${encodeURIComponent("(1+2)^3")}`);
+            const res = await httpRequest(`${String(outputs.url)}/v1/evaluate?expr=${encodeURIComponent("(1+2)^3")}`);
             assert.equal(res.status, 200);
             assert.equal(JSON.parse(res.body).result, 27);
 
@@ -116,7 +120,9 @@ describe("npm start (local stack on the real engine)", function () {
             assert.equal(await leftovers("dev"), "");
         } finally {
             p.kill("SIGKILL");
-            await run(dockerEnv().docker, ["rm", "--force", `${project}-dev`], { env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost } });
+            await run(dockerEnv().docker, ["rm", "--force", `${project}-dev`], {
+                env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost },
+            });
         }
     });
 

@@ -151,7 +151,8 @@ describe("program (Pulumi mocks)", function () {
             it(`rejects ${key}=${JSON.stringify(value)} with a message naming the key`, function () {
                 assert.throws(
                     () => load({ [key]: value }),
-                    (err: Error) => err instanceof ConfigError && message.test(err.message) && err.message.includes(`${project.name}:${key}`),
+                    (err: Error) =>
+                        err instanceof ConfigError && message.test(err.message) && err.message.includes(`${project.name}:${key}`),
                 );
             });
         }
@@ -168,7 +169,8 @@ describe("program (Pulumi mocks)", function () {
                 () => load({ cpu: "300", spot: "maybe", vpc: "mine", logRetentionDays: "2" }),
                 (err: ConfigError) => {
                     assert.equal(err.problems.length, 4, err.message);
-                    for (const k of ["cpu", "spot", "vpc", "logRetentionDays"]) assert.match(err.message, new RegExp(`${project.name}:${k} is`));
+                    for (const k of ["cpu", "spot", "vpc", "logRetentionDays"])
+                        assert.match(err.message, new RegExp(`${project.name}:${k} is`));
                     return true;
                 },
             );
@@ -237,7 +239,7 @@ describe("program (Pulumi mocks)", function () {
             assert.ok(args.VERSION.startsWith(commit.slice(0, 12)), args.VERSION);
             assert.equal(args.VERSION.includes("-dirty-"), dirty);
             const image = defaults.inputs(T.image);
-            assert.equal(image.imageName, `${defaults.outputs.repositoryUrl}:${args.VERSION}`);
+            assert.equal(image.imageName, `${String(defaults.outputs.repositoryUrl)}:${args.VERSION}`);
         });
 
         it("pushes with credentials from ECR's authorization token, the password a secret", function () {
@@ -258,7 +260,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(call[0].inputs.repositoryName, autoName("calculator"));
             assert.equal(defaults.outputs.imageSizeBytes, defaultFake.imageSizeBytes);
             assert.equal(defaults.outputs.imageSize, "2.4 MB");
-            assert.equal(defaults.outputs.imageRef, `${defaults.outputs.repositoryUrl}@${defaultFake.imageDigest}`);
+            assert.equal(defaults.outputs.imageRef, `${String(defaults.outputs.repositoryUrl)}@${defaultFake.imageDigest}`);
         });
 
         it("with compareSingleStage builds Dockerfile.single under its own tag and exports the comparison", async function () {
@@ -379,7 +381,9 @@ describe("program (Pulumi mocks)", function () {
             const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
             const run = await runUnderMocks({ set: { certificateArn: cert } });
             const http = run.inputs(T.listener, "http");
-            assert.deepEqual(http.defaultActions, [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
+            assert.deepEqual(http.defaultActions, [
+                { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+            ]);
             const https = run.inputs(T.listener, "https");
             assert.equal(https.port, 443);
             assert.equal(https.protocol, "HTTPS");
@@ -447,7 +451,9 @@ describe("program (Pulumi mocks)", function () {
             assert.ok(svc.healthCheckGracePeriodSeconds >= 10);
             assert.equal(svc.waitForSteadyState, true);
             assert.equal(svc.networkConfiguration.assignPublicIp, true);
-            assert.deepEqual(svc.loadBalancers, [{ targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app", containerName: "app", containerPort: 8080 }]);
+            assert.deepEqual(svc.loadBalancers, [
+                { targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app", containerName: "app", containerPort: 8080 },
+            ]);
             assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
             assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
             assert.ok(defaults.one(T.service).dependsOn.includes(`${T.listener}::http`), "the service must wait for the listener");
@@ -471,13 +477,18 @@ describe("program (Pulumi mocks)", function () {
             const target = run.inputs(T.scalingTarget);
             assert.equal(target.minCapacity, 2);
             assert.equal(target.maxCapacity, 6);
-            assert.equal(target.resourceId, `service/${run.outputs.clusterName}/${run.outputs.serviceName}`);
+            assert.equal(target.resourceId, `service/${String(run.outputs.clusterName)}/${String(run.outputs.serviceName)}`);
             assert.equal(run.inputs(T.service).desiredCount, 3);
-            const policies = run.all(T.scalingPolicy).map((p) => run.inputs(T.scalingPolicy, p.name).targetTrackingScalingPolicyConfiguration);
+            const policies = run
+                .all(T.scalingPolicy)
+                .map((p) => run.inputs(T.scalingPolicy, p.name).targetTrackingScalingPolicyConfiguration);
             const metrics = policies.map((p) => p.predefinedMetricSpecification.predefinedMetricType).sort();
             assert.deepEqual(metrics, ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]);
             const requests = policies.find((p) => p.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
-            assert.match(requests.predefinedMetricSpecification.resourceLabel, /^app\/lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/app-[0-9a-f]+\/[0-9a-f]+$/);
+            assert.match(
+                requests.predefinedMetricSpecification.resourceLabel,
+                /^app\/lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/app-[0-9a-f]+\/[0-9a-f]+$/,
+            );
         });
     });
 
@@ -487,7 +498,9 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(JSON.parse(String(provider.inputs.defaultTags)), { tags: { project: project.name, stack: "test" } });
             const aws = defaults.resources.filter((r) => r.type.startsWith("aws:"));
             assert.ok(aws.length >= 15, `only ${aws.length} AWS resources`);
-            const untagged = aws.filter((r) => !String(r.provider).includes("pulumi:providers:aws::aws::")).map((r) => `${r.type}::${r.name}`);
+            const untagged = aws
+                .filter((r) => !String(r.provider).includes("pulumi:providers:aws::aws::"))
+                .map((r) => `${r.type}::${r.name}`);
             assert.deepEqual(untagged, [], "resources not created through the tagging provider");
         });
 
@@ -512,7 +525,16 @@ describe("program (Pulumi mocks)", function () {
 
         it("exports url, imageRef, imageSizeBytes, imageSize, repositoryUrl, clusterName, serviceName, logGroupName", function () {
             const o = defaults.outputs;
-            assert.deepEqual(Object.keys(o).sort(), ["clusterName", "imageRef", "imageSize", "imageSizeBytes", "logGroupName", "repositoryUrl", "serviceName", "url"]);
+            assert.deepEqual(Object.keys(o).sort(), [
+                "clusterName",
+                "imageRef",
+                "imageSize",
+                "imageSizeBytes",
+                "logGroupName",
+                "repositoryUrl",
+                "serviceName",
+                "url",
+            ]);
             assert.equal(o.url, `http://${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
             assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/calculator-/);
             assert.match(String(o.clusterName), /^cluster-/);
@@ -545,7 +567,10 @@ describe("program (Pulumi mocks)", function () {
             } finally {
                 fs.writeFileSync(file, original);
             }
-            assert.deepEqual(changedResources(defaults, changed).map(shortUrn), [`${T.image}::image`, `${T.taskDef}::app`, `${T.service}::app`].sort());
+            assert.deepEqual(
+                changedResources(defaults, changed).map(shortUrn),
+                [`${T.image}::image`, `${T.taskDef}::app`, `${T.service}::app`].sort(),
+            );
         });
 
         it("changing desiredCount changes only the service", async function () {

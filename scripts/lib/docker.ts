@@ -36,7 +36,7 @@ export function dockerEnv(): DockerEnv {
         if (res.status !== 0) {
             throw new Error(
                 `no Docker engine: ${script} failed (exit ${res.status}).\n${res.stderr.trim()}\n` +
-                    "Bring one up with: eval \"$(scripts/docker-env.sh)\"",
+                    'Bring one up with: eval "$(scripts/docker-env.sh)"',
             );
         }
         vars = { ...vars, ...parseExports(res.stdout) };
@@ -213,9 +213,7 @@ export function buildSteps(log: string): BuildStep[] {
         const hit = /^#(\d+) CACHED$/.exec(line);
         if (hit) cached.add(hit[1]);
     }
-    return [...names.entries()]
-        .filter(([, name]) => !/\] FROM /.test(name))
-        .map(([id, name]) => ({ name, cached: cached.has(id) }));
+    return [...names.entries()].filter(([, name]) => !/\] FROM /.test(name)).map(([id, name]) => ({ name, cached: cached.has(id) }));
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- docker inspect's JSON is large and loosely typed */

@@ -43,17 +43,28 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
             const state: Record<string, unknown> = { ...args.inputs, arn };
             switch (args.type) {
                 case "aws:ecr/repository:Repository":
-                    Object.assign(state, { name, registryId: account, repositoryUrl: `${account}.dkr.ecr.${region}.amazonaws.com/${name}` });
+                    Object.assign(state, {
+                        name,
+                        registryId: account,
+                        repositoryUrl: `${account}.dkr.ecr.${region}.amazonaws.com/${name}`,
+                    });
                     break;
                 case "docker:index/image:Image": {
                     const imageName = String(args.inputs.imageName);
                     const repo = imageName.slice(0, imageName.lastIndexOf(":"));
                     const single = String(args.inputs.build?.dockerfile ?? "").endsWith("Dockerfile.single");
-                    Object.assign(state, { repoDigest: `${repo}@${single ? o.singleStageDigest : o.imageDigest}`, baseImageName: imageName });
+                    Object.assign(state, {
+                        repoDigest: `${repo}@${single ? o.singleStageDigest : o.imageDigest}`,
+                        baseImageName: imageName,
+                    });
                     break;
                 }
                 case "aws:lb/loadBalancer:LoadBalancer":
-                    Object.assign(state, { name, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`, arnSuffix: `app/${name}/0123456789abcdef` });
+                    Object.assign(state, {
+                        name,
+                        dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+                        arnSuffix: `app/${name}/0123456789abcdef`,
+                    });
                     break;
                 case "aws:lb/targetGroup:TargetGroup":
                     Object.assign(state, { name, arnSuffix: `targetgroup/${name}/fedcba9876543210` });
@@ -87,8 +98,15 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     };
                 case "aws:ecr/getImage:getImage": {
                     const size = sizes[args.inputs.imageDigest];
-                    if (size === undefined) throw new Error(`ImageNotFoundException: no image ${args.inputs.imageDigest} in ${args.inputs.repositoryName}`);
-                    return { id: args.inputs.imageDigest, imageDigest: args.inputs.imageDigest, repositoryName: args.inputs.repositoryName, imageSizeInBytes: size, imageTags: [] };
+                    if (size === undefined)
+                        throw new Error(`ImageNotFoundException: no image ${args.inputs.imageDigest} in ${args.inputs.repositoryName}`);
+                    return {
+                        id: args.inputs.imageDigest,
+                        imageDigest: args.inputs.imageDigest,
+                        repositoryName: args.inputs.repositoryName,
+                        imageSizeInBytes: size,
+                        imageTags: [],
+                    };
                 }
                 case "aws:ec2/getVpc:getVpc":
                     return { id: "vpc-default", default: true };

@@ -125,7 +125,7 @@ function resolve(value: unknown): Promise<unknown> {
     return new Promise((res, rej) => {
         const timer = setTimeout(() => rej(new Error("an output never resolved")), 60_000);
         timer.unref();
-        (value as pulumi.Output<unknown>).apply((v) => {
+        value.apply((v) => {
             clearTimeout(timer);
             res(v);
             return v;

@@ -25,7 +25,7 @@ export function readProject(root = repoRoot): Project {
     };
     const config: Record<string, ProjectConfigKey> = {};
     for (const [key, decl] of Object.entries(doc.config ?? {})) {
-        config[key] = { type: decl.type, default: decl.default === undefined ? "" : String(decl.default), description: decl.description ?? "" };
+        config[key] = { type: decl.type, default: scalar(decl.default), description: decl.description ?? "" };
     }
     return { name: doc.name, config };
 }
@@ -34,14 +34,23 @@ export function readProject(root = repoRoot): Project {
 export function readStackFile(stack: string, root = repoRoot): Record<string, string> {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
-        throw new Error(`no stack configuration ${path.relative(process.cwd(), file) || file}; stacks here: ${listStacks(root).join(", ") || "none"}`);
+        throw new Error(
+            `no stack configuration ${path.relative(process.cwd(), file) || file}; stacks here: ${listStacks(root).join(", ") || "none"}`,
+        );
     }
     const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(doc.config ?? {})) {
-        out[k] = typeof v === "object" ? JSON.stringify(v) : String(v);
+        out[k] = scalar(v);
     }
     return out;
+}
+
+/** A config value as the CLI passes it: scalars as text, structures as JSON. */
+function scalar(v: unknown): string {
+    if (v === undefined || v === null) return "";
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
+    return JSON.stringify(v);
 }
 
 export function listStacks(root = repoRoot): string[] {
@@ -56,7 +65,11 @@ export function listStacks(root = repoRoot): string[] {
  * The config map a program sees: project defaults, then the stack's values
  * (namespaced keys win; un-namespaced keys in `overrides` are the project's).
  */
-export function effectiveConfig(stackValues: Record<string, string>, overrides: Record<string, string> = {}, root = repoRoot): Record<string, string> {
+export function effectiveConfig(
+    stackValues: Record<string, string>,
+    overrides: Record<string, string> = {},
+    root = repoRoot,
+): Record<string, string> {
     const project = readProject(root);
     const out: Record<string, string> = {};
     for (const [key, decl] of Object.entries(project.config)) {

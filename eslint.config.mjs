@@ -1,0 +1,29 @@
+// ESLint: typescript-eslint's type-checked rules, so floating promises and
+// misused promises are caught, not only syntax.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "bin/", "app/"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        rules: {
+            "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/no-misused-promises": "error",
+        },
+    },
+    {
+        // Tests and tools read loosely typed JSON (docker inspect, resource inputs) on purpose.
+        files: ["test/**/*.ts", "scripts/**/*.ts"],
+        rules: {
+            "@typescript-eslint/no-unsafe-assignment": "off",
+            "@typescript-eslint/no-unsafe-member-access": "off",
+            "@typescript-eslint/no-unsafe-argument": "off",
+            "@typescript-eslint/no-unsafe-call": "off",
+            "@typescript-eslint/no-unsafe-return": "off",
+        },
+    },
+    { files: ["eslint.config.mjs"], ...tseslint.configs.disableTypeChecked },
+);

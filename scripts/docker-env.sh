@@ -41,14 +41,14 @@ engine_answers() {
 	[[ -n "${docker:-}" ]] && DOCKER_HOST="unix://${sock}" timeout 10 "$docker" version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
-# Runs a command as root: directly, or through passwordless sudo (CI runners).
-as_root() {
-	if [[ "$(id -u)" == 0 ]]; then
-		"$@"
-	else
-		sudo -n "$@"
-	fi
-}
+# The prefix that runs a command as root: nothing as root, passwordless sudo
+# otherwise (CI runners). An array, not a function, so that a backgrounded
+# daemon is exec'd directly and no shell lingers holding this script's stdout.
+root_cmd=()
+if [[ "$(id -u)" != 0 ]]; then
+	root_cmd=(sudo -n)
+fi
+as_root() { "${root_cmd[@]}" "$@"; }
 
 need_root_debian() {
 	if [[ "$(id -u)" != 0 ]] && ! sudo -n true 2>/dev/null; then
@@ -98,8 +98,8 @@ start_engine() {
 		say "starting dockerd (no default bridge, no iptables; log: ${state_dir}/dockerd.log)"
 		# setsid: the engine outlives this script and the npm process that ran it.
 		# shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
-		as_root setsid sh -c 'exec dockerd --host="unix://$1" --bridge=none --iptables=false --ip6tables=false >"$2" 2>&1 </dev/null' \
-			dockerd "$sock" "${state_dir}/dockerd.log" &
+		"${root_cmd[@]}" setsid sh -c 'exec dockerd --host="unix://$1" --bridge=none --iptables=false --ip6tables=false >"$2" 2>&1' \
+			dockerd "$sock" "${state_dir}/dockerd.log" </dev/null >/dev/null 2>&1 &
 	fi
 	wait_for 60 "dockerd" engine_answers || die "dockerd did not answer within 60s; see ${state_dir}/dockerd.log:
 $(tail -n 20 "${state_dir}/dockerd.log" 2>/dev/null)"
@@ -128,8 +128,8 @@ http:
 EOF
 	say "starting the registry on ${registry} (log: ${state_dir}/registry.log)"
 	# shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
-	as_root setsid sh -c 'exec docker-registry serve "$1" >"$2" 2>&1 </dev/null' \
-		registry "${state_dir}/registry.yml" "${state_dir}/registry.log" &
+	"${root_cmd[@]}" setsid sh -c 'exec docker-registry serve "$1" >"$2" 2>&1' \
+		registry "${state_dir}/registry.yml" "${state_dir}/registry.log" </dev/null >/dev/null 2>&1 &
 	wait_for 30 "registry on ${registry}" registry_answers || die "the registry did not answer on ${registry} within 30s; see ${state_dir}/registry.log:
 $(tail -n 20 "${state_dir}/registry.log" 2>/dev/null)"
 }

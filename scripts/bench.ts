@@ -14,6 +14,7 @@ import {
     dockerEnv,
     dockerRaw,
     freePort,
+    imageFiles,
     inspect,
     push,
     registryImage,
@@ -50,23 +51,6 @@ interface Bench {
         idleRssBytes: number;
     };
     program?: { mockRunSeconds: number };
-}
-
-async function imageFiles(image: string): Promise<number> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-save-"));
-    try {
-        await docker(["save", "--output", path.join(dir, "image.tar"), image]);
-        await run("tar", ["-xf", path.join(dir, "image.tar"), "-C", dir]);
-        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
-        let files = 0;
-        for (const layer of manifest[0].Layers as string[]) {
-            const res = await run("tar", ["-tvf", path.join(dir, layer)]);
-            files += res.stdout.split("\n").filter((l) => l && !l.startsWith("d")).length;
-        }
-        return files;
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
 }
 
 /** Copies app/ to a scratch folder, so a one-line change never touches the checkout. */
@@ -170,7 +154,7 @@ async function main(): Promise<Bench> {
     const singleStageBytes = (await inspect(single.imageId!)).Size as number;
 
     const runtimeBytes = (await inspect(cold.imageId!)).Size as number;
-    const files = await imageFiles(cold.imageId!);
+    const files = (await imageFiles(cold.imageId!)).length;
 
     log("push to the local registry");
     const repository = `calculator-bench-${process.pid}`;

@@ -171,6 +171,15 @@ describe("npm start (local stack on the real engine)", function () {
             assert.match(res.stderr, /scripts\/docker-env\.sh/);
         });
 
+        it("a build failure: shows the failing step's output, exit 1, nothing left running", async function () {
+            const env = { ...process.env, ...envOf(dockerEnv()), GO_IMAGE: "local/no-such-builder:0" };
+            const res = await runLocal(["--check", "-c", "compareSingleStage=false"], env);
+            assert.equal(res.code, 1);
+            assert.match(res.stderr, /the image build failed \(127\.0\.0\.1:\d+\/calculator-dev:[^)]+\); the failing step said:/);
+            assert.match(res.stderr, /no-such-builder/);
+            assert.equal(await leftovers("dev"), "");
+        });
+
         it("an unknown stack: names the stacks there are", async function () {
             const res = await runLocal(["--stack", "nope"]);
             assert.equal(res.code, 1);

@@ -222,6 +222,26 @@ export async function inspect(ref: string): Promise<any> {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
+/** The regular files (not folders) in an image's layers, read from `docker save`. */
+export async function imageFiles(image: string): Promise<string[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "save-"));
+    try {
+        await docker(["save", "--output", path.join(dir, "image.tar"), image]);
+        await run("tar", ["-xf", path.join(dir, "image.tar"), "-C", dir]);
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { Layers: string[] }[];
+        const files: string[] = [];
+        for (const layer of manifest[0].Layers) {
+            const res = await run("tar", ["-tvf", path.join(dir, layer)]);
+            for (const line of res.stdout.trim().split("\n")) {
+                if (line && !line.startsWith("d")) files.push(line.split(/\s+/).slice(5).join(" "));
+            }
+        }
+        return files.sort();
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 /** Pushes a tagged image; resolves with the manifest digest the registry stored. */
 export async function push(ref: string): Promise<string> {
     const out = await docker(["push", ref]);

@@ -22,6 +22,10 @@ export interface RecordedResource {
     protect: boolean;
     retainOnDelete: boolean;
     dependsOn: string[];
+    /** A custom resource (one a provider creates), as opposed to a component. */
+    custom: boolean;
+    /** Whether its registration has reached the mocks. */
+    registered: boolean;
 }
 
 export interface RecordedCall {
@@ -64,6 +68,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             if (rec) {
                 rec.inputs = args.inputs;
                 rec.provider = args.provider;
+                rec.registered = true;
             }
             return result;
         },
@@ -87,6 +92,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                 type: t.type,
                 name: t.name,
                 inputs: {},
+                custom: !(t.resource instanceof pulumi.ComponentResource), // the prototype is set while constructing
+                registered: false,
                 parent: t.opts.parent ? resourceKey(t.opts.parent) : undefined,
                 protect: t.opts.protect === true,
                 retainOnDelete: t.opts.retainOnDelete === true,
@@ -133,14 +140,15 @@ function resolve(value: unknown): Promise<unknown> {
     });
 }
 
+/** Registration is asynchronous: resources no output depends on may still be in flight. */
 async function waitForRegistrations(resources: RecordedResource[]): Promise<void> {
-    // Registration is asynchronous; resources the outputs did not depend on may
-    // still be in flight. Wait until the set stops changing.
-    let last = -1;
-    for (let i = 0; i < 50; i++) {
-        const settled = resources.filter((r) => Object.keys(r.inputs).length > 0).length;
-        if (settled === last) return;
-        last = settled;
-        await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const pending = resources.filter((r) => r.custom && !r.registered);
+        if (pending.length === 0) return;
+        if (Date.now() > deadline) {
+            throw new Error(`resources never registered: ${pending.map((r) => `${r.type}::${r.name}`).join(", ")}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
     }
 }

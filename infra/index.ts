@@ -56,13 +56,17 @@ const service = new WebService(
     { providers: { aws: provider } },
 );
 
-export const url = service.url;
-export const imageRef = image.imageRef;
-export const imageSizeBytes = image.imageSizeBytes;
-export const imageSize = image.imageSize;
-export const repositoryUrl = image.repositoryUrl;
-export const clusterName = service.clusterName;
-export const serviceName = service.serviceName;
-export const logGroupName = service.logGroupName;
-export const singleStageImageSizeBytes = image.singleStageImageSizeBytes;
-export const imageSizeReduction = image.imageSizeReduction;
+// The stack outputs. The single-stage comparison appears only when it was built.
+export = {
+    url: service.url,
+    imageRef: image.imageRef,
+    imageSizeBytes: image.imageSizeBytes,
+    imageSize: image.imageSize,
+    repositoryUrl: image.repositoryUrl,
+    clusterName: service.clusterName,
+    serviceName: service.serviceName,
+    logGroupName: service.logGroupName,
+    ...(image.singleStageImageSizeBytes && image.imageSizeReduction
+        ? { singleStageImageSizeBytes: image.singleStageImageSizeBytes, imageSizeReduction: image.imageSizeReduction }
+        : {}),
+};

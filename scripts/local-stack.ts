@@ -335,14 +335,13 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
     const name = `${project.name}-${args.stack}`;
     const labels = { "com.pulumi.project": project.name, "com.pulumi.stack": args.stack, "com.pulumi.local": "true" };
     await removeContainer(name); // left over from a run that was killed
-    say(`starting ${name} from ${def.image}`);
-    await engine("POST", `/images/create?fromImage=${encodeURIComponent(def.image)}`); // pull by digest, as Fargate does
-    await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(def, task, labels));
 
     let logs: ChildProcess | undefined;
+    let created: Promise<unknown> = Promise.resolve();
     let stopping: Promise<void> | undefined;
     const teardown = () =>
         (stopping ??= (async () => {
+            await created.catch(() => undefined); // a container being created is removed too
             say(`stopping ${name} (stop timeout ${def.stopTimeout ?? 30}s)`);
             logs?.kill();
             try {
@@ -359,7 +358,24 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
             say(`removed ${name}: nothing is left running`);
         })());
 
+    // From here on, Ctrl-C (or SIGTERM) means: stop, remove, exit 0.
+    let interrupted = false;
+    const onSignal = () => {
+        interrupted = true;
+        void teardown().then(() => process.exit(0));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+
+    say(`starting ${name} from ${def.image}`);
+    created = (async () => {
+        await engine("POST", `/images/create?fromImage=${encodeURIComponent(def.image)}`); // pull by digest, as Fargate does
+        await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(def, task, labels));
+    })();
+
     try {
+        await created;
+        if (interrupted) return await new Promise<number>(() => undefined); // onSignal exits
         await engine("POST", `/containers/${name}/start`);
         const healthUrl = `http://127.0.0.1:${port}${tg.healthCheck?.path ?? "/"}`;
         await waitHealthy(name, healthUrl, tg.healthCheck?.matcher ?? "200", 60_000);
@@ -387,13 +403,11 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
             env: { ...process.env, DOCKER_HOST: env.dockerHost },
             stdio: ["ignore", process.stderr, process.stderr],
         });
+        // Runs until a signal (onSignal exits 0 once torn down) or the container stops by itself.
         return await new Promise<number>((resolve) => {
-            const onSignal = () => void teardown().then(() => resolve(0));
-            process.once("SIGINT", onSignal);
-            process.once("SIGTERM", onSignal);
             // The service stopping by itself is a failure, as ECS would see it.
             void engine("POST", `/containers/${name}/wait?condition=not-running`, undefined, 2 ** 31 - 1).then(
-                async (w) => {
+                async (w: { StatusCode?: number } | undefined) => {
                     if (stopping) return;
                     say(`the container exited by itself (code ${w?.StatusCode}); its last lines:\n${await containerLogs(name)}`);
                     await teardown();
@@ -404,6 +418,7 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
         });
     } catch (err) {
         await teardown();
+        if (interrupted) return 0; // Ctrl-C while starting: torn down, as asked
         throw err;
     }
 }

@@ -126,6 +126,24 @@ describe("npm start (local stack on the real engine)", function () {
         }
     });
 
+    it("Ctrl-C while the container is starting: stops and removes it, exit 0", async function () {
+        const port = await freePort();
+        const p = startLocal(["-c", `containerPort=${port}`, "-c", "compareSingleStage=false"]);
+        let stderr = "";
+        const exited = new Promise<number | null>((resolve) => p.on("close", resolve));
+        await new Promise<void>((resolve, reject) => {
+            p.stderr!.on("data", (d) => {
+                stderr += d;
+                if (/^starting /m.test(stderr)) resolve();
+            });
+            void exited.then((code) => reject(new Error(`exited (${code}) before starting the container:\n${stderr}`)));
+        });
+        p.kill("SIGINT");
+        assert.equal(await exited, 0, stderr);
+        assert.match(stderr, /nothing is left running/);
+        assert.equal(await leftovers("dev"), "");
+    });
+
     it("with an ARM64 stack, pushes an arm64 image, reports its size, and does not try to run it here", async function () {
         const res = await runLocal(["--check", "-c", "cpuArchitecture=ARM64", "-c", "compareSingleStage=false"]);
         assert.equal(res.code, 0, res.stderr);

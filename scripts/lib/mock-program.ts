@@ -114,8 +114,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         }
         return program;
     });
-    // Let every registration the program started reach the mocks.
+    // Let every registration the program started reach the mocks, and settle.
     await waitForRegistrations(resources);
+    // Wait for the stack outputs' registration and every other outstanding call, as the CLI's host does.
+    await pulumi.runtime.disconnect();
     return { resources, calls, outputs };
 }
 

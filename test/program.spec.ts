@@ -504,6 +504,13 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(untagged, [], "resources not created through the tagging provider");
         });
 
+        it("makes every AWS lookup through the same provider, so lookups and resources share the stack's region", function () {
+            const lookups = defaults.run.calls.filter((c) => c.token.startsWith("aws:"));
+            assert.ok(lookups.length >= 4, `only ${lookups.length} lookups`);
+            const stray = lookups.filter((c) => !String(c.provider).includes("pulumi:providers:aws::aws::")).map((c) => c.token);
+            assert.deepEqual(stray, []);
+        });
+
         it("uses the stack's aws:region", async function () {
             const dev = await runUnderMocks({ stackFile: "dev" });
             assert.equal(dev.one(T.provider).inputs.region, readStackFile("dev")["aws:region"]);

@@ -31,6 +31,8 @@ export interface RecordedResource {
 export interface RecordedCall {
     token: string;
     inputs: Record<string, unknown>;
+    /** Reference to the provider the call went through, if explicit. */
+    provider?: string;
 }
 
 export interface ProgramRun {
@@ -73,7 +75,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             return result;
         },
         call: async (args) => {
-            calls.push({ token: args.token, inputs: args.inputs });
+            calls.push({ token: args.token, inputs: args.inputs, provider: args.provider });
             return opts.mocks.call(args);
         },
     };

@@ -84,9 +84,7 @@ const cache = new Map<string, Promise<Run>>();
 
 /** Runs the program once per distinct options (cached); rejects with ProgramFailed when the program throws. */
 export function runUnderMocks(opts: MockRunOptions = {}): Promise<Run> {
-    const stack = opts.stack ?? opts.stackFile ?? "test";
-    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
-    const spec: ChildSpec = { stack, config, fake: opts.fake };
+    const spec = specOf(opts);
     const key = JSON.stringify({ spec, env: opts.env });
     let run = cache.get(key);
     if (!run) {
@@ -98,9 +96,14 @@ export function runUnderMocks(opts: MockRunOptions = {}): Promise<Run> {
 
 /** Runs the program afresh, uncached (for runs whose inputs are files on disk). */
 export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
+    return spawnChild(specOf(opts), opts.env);
+}
+
+/** What the child runs: the stack, and its config as the CLI would merge it. */
+function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
-    return spawnChild({ stack, config, fake: opts.fake }, opts.env);
+    return { stack, config, fake: opts.fake };
 }
 
 function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Promise<Run> {

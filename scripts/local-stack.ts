@@ -320,7 +320,9 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     const arch = task.runtimePlatform?.cpuArchitecture ?? "X86_64";
     if (arch !== hostArchitecture) {
         const pushed = local.pushed.map((p) => `${p.ref} (${p.platform})`).join(", ");
-        say(`the task runs on ${arch}; this machine is ${hostArchitecture} and runs no emulator, so the container is not started.`);
+        say(
+            `the task runs on ${arch}; this machine is ${hostArchitecture}, and npm start runs only containers of its own architecture (no emulation), so the container is not started.`,
+        );
         say(`built and pushed: ${pushed}; sizes read from the registry.`);
         delete outputs.url;
         report(outputs, args, `Not run: the ${arch} container on this ${hostArchitecture} machine; and ${modelled}.`);

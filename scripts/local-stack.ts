@@ -12,7 +12,19 @@ import { ChildProcess, spawn } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError } from "../infra/config";
-import { DockerError, DockerEnv, build, dockerEnv, httpRequest, portInUse, push, registryImage, sleep, tail } from "./lib/docker";
+import {
+    DockerError,
+    DockerEnv,
+    build,
+    dockerEnv,
+    dockerRaw,
+    httpRequest,
+    portInUse,
+    push,
+    registryImage,
+    sleep,
+    tail,
+} from "./lib/docker";
 import { engine } from "./lib/engine";
 import { fakeAws } from "./lib/fake-aws";
 import { ProgramRun, runProgram } from "./lib/mock-program";
@@ -233,17 +245,8 @@ async function removeContainer(name: string): Promise<void> {
 }
 
 async function containerLogs(name: string, lines = 30): Promise<string> {
-    const res = await new Promise<string>((resolve) => {
-        const p = spawn(dockerEnv().docker, ["logs", "--tail", String(lines), name], {
-            env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost },
-        });
-        let out = "";
-        p.stdout.on("data", (d) => (out += d));
-        p.stderr.on("data", (d) => (out += d));
-        p.on("close", () => resolve(out));
-        p.on("error", () => resolve(out));
-    });
-    return res.trimEnd() || "(no output)";
+    const res = await dockerRaw(["logs", "--tail", String(lines), name]);
+    return (res.stdout + res.stderr).trimEnd() || "(no output)";
 }
 
 /** Probes the target group's health check path as the load balancer would, until it answers the matcher. */

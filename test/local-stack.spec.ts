@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as net from "net";
 import * as path from "path";
 
-import { docker, dockerEnv, freePort, httpRequest, inspect, registryImage, repoRoot, run } from "../scripts/lib/docker";
+import { docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot } from "../scripts/lib/docker";
 import { runUnderMocks } from "./harness";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
@@ -120,9 +120,7 @@ describe("npm start (local stack on the real engine)", function () {
             assert.equal(await leftovers("dev"), "");
         } finally {
             p.kill("SIGKILL");
-            await run(dockerEnv().docker, ["rm", "--force", `${project}-dev`], {
-                env: { ...process.env, DOCKER_HOST: dockerEnv().dockerHost },
-            });
+            await dockerRaw(["rm", "--force", `${project}-dev`]);
         }
     });
 

@@ -61,12 +61,13 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
     const byUrn = new Map<string, RecordedResource>();
+    // Type and name identify a resource here (the program keeps them unique); no parent chain.
+    const urnOf = (type: string, name: string) => `urn:pulumi:${opts.stack}::${project}::${type}::${name}`;
 
     const recording: pulumi.runtime.Mocks = {
         newResource: async (args) => {
             const result = await opts.mocks.newResource(args);
-            const urn = `urn:pulumi:${opts.stack}::${project}::${args.type}::${args.name}`;
-            const rec = byUrn.get(urn);
+            const rec = byUrn.get(urnOf(args.type, args.name));
             if (rec) {
                 rec.inputs = args.inputs;
                 rec.provider = args.provider;
@@ -88,7 +89,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     await pulumi.runtime.runInPulumiStack(async () => {
         // Options (protect, retainOnDelete, dependsOn, parent) are seen here, before registration.
         pulumi.runtime.registerStackTransformation((t) => {
-            const urn = `urn:pulumi:${opts.stack}::${project}::${t.type}::${t.name}`;
+            const urn = urnOf(t.type, t.name);
             const rec: RecordedResource = {
                 urn,
                 type: t.type,

@@ -69,17 +69,16 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-    input?: string;
     env?: NodeJS.ProcessEnv;
     cwd?: string;
     /** Called with each line of stdout and stderr as it arrives. */
     onLine?: (line: string) => void;
 }
 
-/** Runs a command to completion, capturing its output; never throws on a non-zero exit. */
+/** Runs a command to completion with no stdin, capturing its output; never throws on a non-zero exit. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         const lineSplitter = () => {
@@ -104,7 +103,6 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         });
         child.on("error", reject);
         child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-        child.stdin.end(opts.input ?? "");
     });
 }
 

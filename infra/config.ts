@@ -120,7 +120,12 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         problems.push(`${project}:memory is ${memory}, which Fargate does not allow with cpu ${cpu}; it accepts ${list}`);
     }
     const cpuArchitecture = oneOf<CpuArchitecture>("cpuArchitecture", ["X86_64", "ARM64"]);
-    const containerPort = int("containerPort", (n) => n >= 1 && n <= 65535, "a TCP port from 1 to 65535");
+    const containerPort = int(
+        "containerPort",
+        (n) => n >= 1024 && n <= 65535,
+        // ECS runs containers without the sysctl that lets a non-root user bind a privileged port.
+        "a TCP port from 1024 to 65535 (the service runs as user 65532, which cannot bind a lower one)",
+    );
     const desiredCount = int("desiredCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
     const minCount = int("minCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
     const maxCount = int("maxCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");

@@ -249,8 +249,11 @@ async function containerLogs(name: string, lines = 30): Promise<string> {
     return (res.stdout + res.stderr).trimEnd() || "(no output)";
 }
 
-/** Probes the target group's health check path as the load balancer would, until it answers the matcher. */
-async function waitHealthy(name: string, url: string, matcher: string, timeoutMs: number): Promise<void> {
+/**
+ * Probes the target group's health check path as the load balancer would, until it answers the
+ * matcher; fails with the container's last log lines if it exits first or the time runs out.
+ */
+export async function waitHealthy(name: string, url: string, matcher: string, timeoutMs: number): Promise<void> {
     const want = matcher.split(",").map((m) => m.trim());
     const started = Date.now();
     while (Date.now() - started < timeoutMs) {

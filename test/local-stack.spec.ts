@@ -5,7 +5,8 @@ import { ChildProcess, spawn } from "child_process";
 import * as net from "net";
 import * as path from "path";
 
-import { docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot } from "../scripts/lib/docker";
+import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot } from "../scripts/lib/docker";
+import { waitHealthy } from "../scripts/local-stack";
 import { runUnderMocks } from "./harness";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
@@ -194,6 +195,44 @@ describe("npm start (local stack on the real engine)", function () {
             assert.match(res.stderr, /the image build failed \(127\.0\.0\.1:\d+\/calculator-dev:[^)]+\); the failing step said:/);
             assert.match(res.stderr, /no-such-builder/);
             assert.equal(await leftovers("dev"), "");
+        });
+
+        describe("a container that never turns healthy", function () {
+            let image: string;
+            const started: string[] = [];
+            before(async function () {
+                image = (await build({ target: "runtime" })).imageId!;
+            });
+            after(async function () {
+                for (const name of started) await dockerRaw(["rm", "--force", name]);
+            });
+            async function serve(env: Record<string, string>): Promise<{ name: string; port: number }> {
+                const port = await freePort();
+                const name = `calculator-unhealthy-${process.pid}-${started.length}`;
+                const envArgs = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
+                await docker(["run", "--detach", "--network", "host", "--name", name, ...envArgs, image]);
+                started.push(name);
+                return { name, port };
+            }
+
+            it("one that exits at start: says so, with its last log lines", async function () {
+                const c = await serve({ LOG_LEVEL: "loud" });
+                await assert.rejects(waitHealthy(c.name, `http://127.0.0.1:${c.port}/healthz`, "200", 30_000), (err: Error) => {
+                    assert.match(err.message, /the container exited \(code 1\) before turning healthy; its last lines:/);
+                    assert.match(err.message, /LOG_LEVEL/, "the service's own message is not among the lines shown");
+                    return true;
+                });
+            });
+
+            it("one that never answers the health check: gives up in time, with its last log lines", async function () {
+                const c = await serve({});
+                const url = `http://127.0.0.1:${c.port}/no-such-health-path`;
+                await assert.rejects(waitHealthy(c.name, url, "200", 1500), (err: Error) => {
+                    assert.match(err.message, new RegExp(`did not answer ${url} with 200 within 1.5s; its last lines:`));
+                    assert.match(err.message, /"path":"\/no-such-health-path".*"status":404/, "the probes' log lines are not shown");
+                    return true;
+                });
+            });
         });
 
         it("an unknown stack: names the stacks there are", async function () {

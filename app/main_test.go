@@ -114,6 +114,14 @@ func TestRunServesAndStops(t *testing.T) {
 		t.Fatalf("evaluate: %d %v", resp.StatusCode, got)
 	}
 
+	// Log lines are buffered, and reach stdout within the flush interval while serving.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stdout.String(), `"msg":"request"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no request line on stdout while serving:\n%s", stdout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	// The health check subcommand, against the running server.
 	port := strings.TrimPrefix(base, "http://127.0.0.1:")
 	if err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": port}), io.Discard, io.Discard); err != nil {
@@ -171,6 +179,8 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"SHUTDOWN_TIMEOUT": "20"}, []string{"SHUTDOWN_TIMEOUT", "duration"}},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, []string{"SHUTDOWN_TIMEOUT"}},
 		{map[string]string{"DRAIN_DELAY": "-1s"}, []string{"DRAIN_DELAY", "0s or more"}},
+		{map[string]string{"LOG_FLUSH_INTERVAL": "soon"}, []string{"LOG_FLUSH_INTERVAL", "0s or more"}},
+		{map[string]string{"LOG_FLUSH_INTERVAL": "-5ms"}, []string{"LOG_FLUSH_INTERVAL"}},
 		// Every bad variable is reported at once.
 		{map[string]string{"PORT": "x", "LOG_LEVEL": "y", "SHUTDOWN_TIMEOUT": "z"}, []string{"PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"}},
 	}
@@ -198,7 +208,8 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Port != 8080 || cfg.LogLevel.String() != "INFO" || cfg.ShutdownTimeout != 20*time.Second || cfg.DrainDelay != 0 {
+	if cfg.Port != 8080 || cfg.LogLevel.String() != "INFO" || cfg.ShutdownTimeout != 20*time.Second || cfg.DrainDelay != 0 ||
+		cfg.LogFlush != 100*time.Millisecond {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }

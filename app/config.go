@@ -10,11 +10,11 @@ import (
 )
 
 type config struct {
-	Port            int
-	LogLevel        slog.Level
-	ShutdownTimeout time.Duration
-	DrainDelay      time.Duration
-	LogFlush        time.Duration
+	Port             int
+	LogLevel         slog.Level
+	ShutdownTimeout  time.Duration
+	DrainDelay       time.Duration
+	LogFlushInterval time.Duration
 }
 
 // loadConfig reads the environment. Each bad variable is named in the error,
@@ -27,10 +27,11 @@ type config struct {
 //	                  answers 503, >= 0 (default 0s: ECS takes a task out of its
 //	                  target group before it sends SIGTERM; set it where a load
 //	                  balancer learns of the drain only by polling /readyz)
-//	LOG_FLUSH_INTERVAL  Go duration between writes of the buffered log lines,
+//	LOG_FLUSH_INTERVAL
+//	                  Go duration between writes of the buffered log lines,
 //	                  >= 0 (default 100ms; 0s writes each line at once)
 func loadConfig(getenv func(string) string) (config, error) {
-	cfg := config{Port: 8080, LogLevel: slog.LevelInfo, ShutdownTimeout: 20 * time.Second, LogFlush: 100 * time.Millisecond}
+	cfg := config{Port: 8080, LogLevel: slog.LevelInfo, ShutdownTimeout: 20 * time.Second, LogFlushInterval: 100 * time.Millisecond}
 	var errs []error
 
 	if v := getenv("PORT"); v != "" {
@@ -76,7 +77,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err != nil || d < 0 {
 			errs = append(errs, fmt.Errorf("LOG_FLUSH_INTERVAL=%q is invalid: want a Go duration of 0s or more, such as 100ms", v))
 		} else {
-			cfg.LogFlush = d
+			cfg.LogFlushInterval = d
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

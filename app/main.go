@@ -70,9 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logOut := stdout
-	if cfg.LogFlush > 0 {
+	if cfg.LogFlushInterval > 0 {
 		// A write per request line costs more CPU than the request itself.
-		buffered := logbuf.New(stdout, cfg.LogFlush, 64<<10)
+		buffered := logbuf.New(stdout, cfg.LogFlushInterval, 64<<10)
 		defer buffered.Close()
 		logOut = buffered
 	}

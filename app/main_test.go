@@ -209,7 +209,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Port != 8080 || cfg.LogLevel.String() != "INFO" || cfg.ShutdownTimeout != 20*time.Second || cfg.DrainDelay != 0 ||
-		cfg.LogFlush != 100*time.Millisecond {
+		cfg.LogFlushInterval != 100*time.Millisecond {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }

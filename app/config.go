@@ -56,30 +56,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q is invalid: want debug, info, warn or error", v))
 		}
 	}
-	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q is invalid: want a positive Go duration such as 20s or 1m", v))
-		} else {
-			cfg.ShutdownTimeout = d
+	// duration reads a Go duration no less than least, or reports what it accepts.
+	duration := func(name string, dst *time.Duration, least time.Duration, want string) {
+		v := getenv(name)
+		if v == "" {
+			return
 		}
-	}
-	if v := getenv("DRAIN_DELAY"); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("DRAIN_DELAY=%q is invalid: want a Go duration of 0s or more, such as 5s", v))
-		} else {
-			cfg.DrainDelay = d
+		if err != nil || d < least {
+			errs = append(errs, fmt.Errorf("%s=%q is invalid: want %s", name, v, want))
+			return
 		}
+		*dst = d
 	}
-	if v := getenv("LOG_FLUSH_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("LOG_FLUSH_INTERVAL=%q is invalid: want a Go duration of 0s or more, such as 100ms", v))
-		} else {
-			cfg.LogFlushInterval = d
-		}
-	}
+	duration("SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout, time.Nanosecond, "a positive Go duration such as 20s or 1m")
+	duration("DRAIN_DELAY", &cfg.DrainDelay, 0, "a Go duration of 0s or more, such as 5s")
+	duration("LOG_FLUSH_INTERVAL", &cfg.LogFlushInterval, 0, "a Go duration of 0s or more, such as 100ms")
 	if err := errors.Join(errs...); err != nil {
 		return config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}

@@ -61,9 +61,14 @@ function copyApp(): string {
     return dir;
 }
 
+/** The path of a command on PATH, or "" when there is none. */
+function commandPath(name: string): string {
+    return spawnSync("bash", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
+}
+
 function ensureWrk(): string {
-    const found = spawnSync("bash", ["-c", "command -v wrk"], { encoding: "utf8" });
-    if (found.status === 0) return found.stdout.trim();
+    const found = commandPath("wrk");
+    if (found) return found;
     log("installing wrk from Debian's packages");
     const res = spawnSync("bash", ["-c", "apt-get install -y -qq wrk >&2 || (apt-get update -qq >&2 && apt-get install -y -qq wrk >&2)"], {
         stdio: ["ignore", "inherit", "inherit"],
@@ -87,7 +92,7 @@ function wrkMs(text: string): number {
  */
 function cpuSplit(): { serviceArgs: string[]; wrkPrefix: string[]; wrkThreads: number; label: string } {
     const cpus = os.cpus().length;
-    const taskset = spawnSync("bash", ["-c", "command -v taskset"], { encoding: "utf8" }).stdout.trim();
+    const taskset = commandPath("taskset");
     if (cpus >= 2 && taskset) {
         return {
             serviceArgs: ["--cpuset-cpus", "1"],

@@ -14,6 +14,7 @@ type config struct {
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 	DrainDelay       time.Duration
+	IdleTimeout      time.Duration
 	LogFlushInterval time.Duration
 }
 
@@ -27,11 +28,21 @@ type config struct {
 //	                  answers 503, >= 0 (default 0s: ECS takes a task out of its
 //	                  target group before it sends SIGTERM; set it where a load
 //	                  balancer learns of the drain only by polling /readyz)
+//	IDLE_TIMEOUT      Go duration a keep-alive connection may sit idle before
+//	                  the server closes it, > 0 (default 65s: it must exceed
+//	                  the load balancer's idle timeout, 60s on an ALB, or the
+//	                  ALB may send a request on a connection being closed, 502)
 //	LOG_FLUSH_INTERVAL
 //	                  Go duration between writes of the buffered log lines,
 //	                  >= 0 (default 100ms; 0s writes each line at once)
 func loadConfig(getenv func(string) string) (config, error) {
-	cfg := config{Port: 8080, LogLevel: slog.LevelInfo, ShutdownTimeout: 20 * time.Second, LogFlushInterval: 100 * time.Millisecond}
+	cfg := config{
+		Port:             8080,
+		LogLevel:         slog.LevelInfo,
+		ShutdownTimeout:  20 * time.Second,
+		IdleTimeout:      65 * time.Second,
+		LogFlushInterval: 100 * time.Millisecond,
+	}
 	var errs []error
 
 	if v := getenv("PORT"); v != "" {
@@ -71,6 +82,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	duration("SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout, time.Nanosecond, "a positive Go duration such as 20s or 1m")
 	duration("DRAIN_DELAY", &cfg.DrainDelay, 0, "a Go duration of 0s or more, such as 5s")
+	duration("IDLE_TIMEOUT", &cfg.IdleTimeout, time.Nanosecond, "a positive Go duration such as 65s")
 	duration("LOG_FLUSH_INTERVAL", &cfg.LogFlushInterval, 0, "a Go duration of 0s or more, such as 100ms")
 	if err := errors.Join(errs...); err != nil {
 		return config{}, fmt.Errorf("invalid configuration:\n%w", err)

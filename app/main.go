@@ -1,8 +1,9 @@
 // Command app serves the calculator over HTTP.
 //
-//	app               serve on $PORT until SIGTERM or SIGINT, then drain and exit 0
+//	app               serve on $PORT until SIGTERM or SIGINT, then drain and exit 0;
+//	                  a second SIGTERM or SIGINT ends the drain at once (exit 1)
 //	app healthcheck   probe the local /healthz; exit 0 when healthy, 1 otherwise
-//	app version       print the build's version and commit
+//	app version       print the build's version and Go version
 //
 // Configuration is from the environment; see loadConfig.
 package main
@@ -27,22 +28,23 @@ import (
 	"calculator/internal/server"
 )
 
-// Stamped at build time: go build -ldflags "-X main.version=... -X main.commit=...".
-var (
-	version = "dev"
-	commit  = "unknown"
-)
+// Stamped at build time: go build -ldflags "-X main.version=...". The
+// deployed image's version names its source (see infra/source.ts).
+var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	// The first signal starts the drain; a second one ends it (see serve).
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	if err := run(context.Background(), signals, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "app: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run is the whole program. It serves until ctx ends or a signal arrives on
+// signals (nil: none will), then drains.
+func run(ctx context.Context, signals <-chan os.Signal, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := ""
 	if len(args) > 1 {
 		cmd = args[1]
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, stdout)
+		return serve(ctx, signals, cfg, stdout)
 	case "healthcheck":
 		cfg, err := loadConfig(getenv)
 		if err != nil {
@@ -61,14 +63,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return healthcheck(ctx, cfg.Port)
 	case "version":
-		_, err := fmt.Fprintf(stdout, "%s %s %s\n", version, commit, runtime.Version())
+		_, err := fmt.Fprintf(stdout, "%s %s\n", version, runtime.Version())
 		return err
 	default:
 		return fmt.Errorf("unknown command %q; usage: app [healthcheck|version]", cmd)
 	}
 }
 
-func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.Writer) error {
 	logOut := stdout
 	if cfg.LogFlushInterval > 0 {
 		// A write per request line costs more CPU than the request itself.
@@ -78,14 +80,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	readiness := &server.Readiness{}
-	info := server.BuildInfo{Name: "calculator", Version: version, Commit: commit, GoVersion: runtime.Version()}
+	info := server.BuildInfo{Name: "calculator", Version: version, GoVersion: runtime.Version()}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler:           server.NewServer(logger, info, readiness),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -93,7 +95,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "version", version, "commit", commit)
+	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -102,25 +104,45 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	case <-signals:
 	}
 
-	// Draining: fail readiness first so no new traffic is sent here, keep
-	// serving for DRAIN_DELAY, then stop accepting and let in-flight requests
-	// finish within SHUTDOWN_TIMEOUT.
+	// Draining: fail readiness first so no new traffic is sent here, and
+	// answer with Connection: close (idle keep-alive connections are closed
+	// now) so clients take their next request elsewhere. Keep serving for
+	// DRAIN_DELAY, then stop accepting and let in-flight requests finish
+	// within SHUTDOWN_TIMEOUT. A second signal ends all of it at once.
 	readiness.Drain()
+	srv.SetKeepAlivesEnabled(false)
 	logger.Info("draining", "drain_delay", cfg.DrainDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	stopNow := func(sig os.Signal) error {
+		_ = srv.Close()
+		logger.Warn("drain ended by a second signal", "signal", sig.String())
+		return fmt.Errorf("a second %s ended the drain: open connections were closed", sig)
+	}
 	if cfg.DrainDelay > 0 {
 		select {
 		case <-time.After(cfg.DrainDelay):
+		case sig := <-signals:
+			return stopNow(sig)
 		case err := <-serveErr:
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within SHUTDOWN_TIMEOUT=%s: %w", cfg.ShutdownTimeout, err)
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(shutdownCtx) }()
+	select {
+	case err := <-shutdown:
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("shutdown: in-flight requests did not finish within SHUTDOWN_TIMEOUT=%s: %w", cfg.ShutdownTimeout, err)
+		}
+	case sig := <-signals:
+		err := stopNow(sig)
+		<-shutdown // Close makes Shutdown return at once
+		return err
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,22 +51,31 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// startApp runs the service as main would and returns its base URL, a cancel
-// that plays SIGTERM, a channel with run's result and the log output.
-func startApp(t *testing.T, vars map[string]string) (string, context.CancelFunc, <-chan error, *syncBuffer) {
+// startApp runs the service as main would and returns its base URL, a
+// function that delivers SIGTERM as the OS would, a channel with run's result
+// and the log output.
+func startApp(t *testing.T, vars map[string]string) (string, func(), <-chan error, *syncBuffer) {
 	t.Helper()
 	port := freePort(t)
 	vars["PORT"] = fmt.Sprint(port)
 	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
 	stdout := &syncBuffer{}
 	done := make(chan error, 1)
 	finished := make(chan struct{})
 	go func() {
-		done <- run(ctx, []string{"app"}, env(vars), stdout, io.Discard)
+		done <- run(ctx, signals, []string{"app"}, env(vars), stdout, io.Discard)
 		close(finished)
 	}()
 	t.Cleanup(func() {
 		cancel()
+		// Two signals end a drain still under way (the second one cuts it short).
+		for range 2 {
+			select {
+			case signals <- syscall.SIGTERM:
+			default:
+			}
+		}
 		select {
 		case <-finished:
 		case <-time.After(10 * time.Second):
@@ -72,7 +84,19 @@ func startApp(t *testing.T, vars map[string]string) (string, context.CancelFunc,
 	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitForHealthy(t, base, done)
-	return base, cancel, done, stdout
+	sigterm := func() { signals <- syscall.SIGTERM }
+	return base, sigterm, done, stdout
+}
+
+// waitForLog polls the log output for a line containing want.
+func waitForLog(t *testing.T, stdout *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stdout.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %s within 5s:\n%s", want, stdout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitForHealthy polls /healthz; it never sleeps blindly.
@@ -99,7 +123,7 @@ func waitForHealthy(t *testing.T, base string, done <-chan error) {
 }
 
 func TestRunServesAndStops(t *testing.T) {
-	base, cancel, done, stdout := startApp(t, map[string]string{"LOG_LEVEL": "debug"})
+	base, sigterm, done, stdout := startApp(t, map[string]string{"LOG_LEVEL": "debug"})
 
 	resp, err := http.Post(base+"/v1/evaluate", "application/json", strings.NewReader(`{"expression":"2*(3+4)"}`))
 	if err != nil {
@@ -124,18 +148,18 @@ func TestRunServesAndStops(t *testing.T) {
 
 	// The health check subcommand, against the running server.
 	port := strings.TrimPrefix(base, "http://127.0.0.1:")
-	if err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": port}), io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), nil, []string{"app", "healthcheck"}, env(map[string]string{"PORT": port}), io.Discard, io.Discard); err != nil {
 		t.Fatalf("healthcheck against a live server: %v", err)
 	}
 
-	cancel()
+	sigterm()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("run after cancel: %v", err)
+			t.Fatalf("run after SIGTERM: %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("run did not stop within 5s of cancel")
+		t.Fatal("run did not stop within 5s of SIGTERM")
 	}
 	for _, want := range []string{`"msg":"listening"`, `"msg":"request"`, `"msg":"draining"`, `"msg":"stopped"`} {
 		if !strings.Contains(stdout.String(), want) {
@@ -146,7 +170,7 @@ func TestRunServesAndStops(t *testing.T) {
 
 func TestHealthcheckFailsWithNoServer(t *testing.T) {
 	port := freePort(t)
-	err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
+	err := run(context.Background(), nil, []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("healthcheck with nothing listening must fail")
 	}
@@ -161,7 +185,7 @@ func TestHealthcheckFailsOnUnhealthyAnswer(t *testing.T) {
 	}))
 	defer srv.Close()
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	err := run(context.Background(), []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
+	err := run(context.Background(), nil, []string{"app", "healthcheck"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("healthcheck against a 500: want an error naming the status, got %v", err)
 	}
@@ -179,6 +203,8 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"SHUTDOWN_TIMEOUT": "20"}, []string{"SHUTDOWN_TIMEOUT", "duration"}},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, []string{"SHUTDOWN_TIMEOUT"}},
 		{map[string]string{"DRAIN_DELAY": "-1s"}, []string{"DRAIN_DELAY", "0s or more"}},
+		{map[string]string{"IDLE_TIMEOUT": "65"}, []string{"IDLE_TIMEOUT", "positive Go duration"}},
+		{map[string]string{"IDLE_TIMEOUT": "0s"}, []string{"IDLE_TIMEOUT"}},
 		{map[string]string{"LOG_FLUSH_INTERVAL": "soon"}, []string{"LOG_FLUSH_INTERVAL", "0s or more"}},
 		{map[string]string{"LOG_FLUSH_INTERVAL": "-5ms"}, []string{"LOG_FLUSH_INTERVAL"}},
 		// Every bad variable is reported at once.
@@ -187,7 +213,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		for _, args := range [][]string{{"app"}, {"app", "healthcheck"}} {
 			start := time.Now()
-			err := run(context.Background(), args, env(tt.vars), io.Discard, io.Discard)
+			err := run(context.Background(), nil, args, env(tt.vars), io.Discard, io.Discard)
 			if err == nil {
 				t.Fatalf("%v %v: want an error", args, tt.vars)
 			}
@@ -209,13 +235,13 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Port != 8080 || cfg.LogLevel.String() != "INFO" || cfg.ShutdownTimeout != 20*time.Second || cfg.DrainDelay != 0 ||
-		cfg.LogFlushInterval != 100*time.Millisecond {
+		cfg.IdleTimeout != 65*time.Second || cfg.LogFlushInterval != 100*time.Millisecond {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
 
 func TestUnknownCommand(t *testing.T) {
-	err := run(context.Background(), []string{"app", "serve-forever"}, env(nil), io.Discard, io.Discard)
+	err := run(context.Background(), nil, []string{"app", "serve-forever"}, env(nil), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "serve-forever") {
 		t.Fatalf("unknown command: %v", err)
 	}
@@ -223,10 +249,10 @@ func TestUnknownCommand(t *testing.T) {
 
 func TestVersionCommand(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"app", "version"}, env(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), nil, []string{"app", "version"}, env(nil), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), version+" "+commit+" go") {
+	if !strings.HasPrefix(out.String(), version+" go") {
 		t.Fatalf("version output = %q", out.String())
 	}
 }
@@ -238,7 +264,7 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	err = run(context.Background(), []string{"app"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
+	err = run(context.Background(), nil, []string{"app"}, env(map[string]string{"PORT": fmt.Sprint(port)}), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(port)) {
 		t.Fatalf("port in use: want an error naming the port, got %v", err)
 	}
@@ -248,22 +274,14 @@ func TestPortInUse(t *testing.T) {
 // server goes on serving), then new connections are refused, a request
 // already in flight completes, and run returns nil.
 func TestDrain(t *testing.T) {
-	base, cancel, done, stdout := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "10s", "DRAIN_DELAY": "300ms"})
+	base, sigterm, done, stdout := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "10s", "DRAIN_DELAY": "300ms"})
 	addr := strings.TrimPrefix(base, "http://")
 
 	// A request in flight when the drain begins: a POST whose body is still coming.
-	slow, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
 	body := `{"expression":"6*7"}`
-	fmt.Fprintf(slow, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:5])
-	// Give the server a moment to read the headers; a request whose headers
-	// arrive after shutdown began is not served by net/http.
-	time.Sleep(100 * time.Millisecond)
+	slow, slowReader := startSlowRequest(t, addr, len(body))
 
-	cancel() // SIGTERM
+	sigterm()
 
 	// Readiness answers 503 during the drain delay, while /healthz stays 200.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
@@ -275,12 +293,7 @@ func TestDrain(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(stdout.String(), `"msg":"draining"`); {
-		if time.Now().After(deadline) {
-			t.Fatal("no draining log line within 2s of cancel")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForLog(t, stdout, `"msg":"draining"`)
 	if got := status("/readyz"); got != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz during drain = %d, want 503", got)
 	}
@@ -309,10 +322,10 @@ func TestDrain(t *testing.T) {
 	}
 
 	// Finish the slow request: it must get a complete 200.
-	if _, err := io.WriteString(slow, body[5:]); err != nil {
+	if _, err := io.WriteString(slow, body); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(slow), nil)
+	resp, err := http.ReadResponse(slowReader, nil)
 	if err != nil {
 		t.Fatalf("in-flight request lost: %v", err)
 	}
@@ -334,15 +347,9 @@ func TestDrain(t *testing.T) {
 // TestDrainTimeout: a request that outlives SHUTDOWN_TIMEOUT makes run return
 // an error naming the variable, rather than hang.
 func TestDrainTimeout(t *testing.T) {
-	base, cancel, done, _ := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
-	stuck, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	fmt.Fprint(stuck, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-	time.Sleep(100 * time.Millisecond) // let the server accept and start reading the body
-	cancel()
+	base, sigterm, done, _ := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
+	startSlowRequest(t, strings.TrimPrefix(base, "http://"), 100) // its body never comes
+	sigterm()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
@@ -350,5 +357,133 @@ func TestDrainTimeout(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not give up after SHUTDOWN_TIMEOUT")
+	}
+}
+
+// startSlowRequest sends the headers of a POST whose body the client holds
+// back, and returns once the handler is reading it: the server answers
+// "Expect: 100-continue" only then. A request whose headers arrive after the
+// drain began would not be served, so tests wait for this before SIGTERM.
+func startSlowRequest(t *testing.T, addr string, contentLength int) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", contentLength)
+	r := bufio.NewReader(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("the server did not start reading the body: %v %v", resp, err)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	return conn, r
+}
+
+// TestIdleTimeout: a keep-alive connection left idle for IDLE_TIMEOUT is
+// closed by the server. (The task definition sets it above the load
+// balancer's idle timeout, so that the load balancer always closes first.)
+func TestIdleTimeout(t *testing.T) {
+	base, _, _, _ := startApp(t, map[string]string{"IDLE_TIMEOUT": "200ms"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 200 || resp.Close {
+		t.Fatalf("keep-alive request: %v %v", resp, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("an idle keep-alive connection must be closed by the server after IDLE_TIMEOUT; read: %v", err)
+	}
+}
+
+// TestDrainEndsKeepAlive: once draining, the server closes idle keep-alive
+// connections and answers with Connection: close, so clients (the load
+// balancer among them) take their next request to another task.
+func TestDrainEndsKeepAlive(t *testing.T) {
+	base, sigterm, done, stdout := startApp(t, map[string]string{"DRAIN_DELAY": "10s", "SHUTDOWN_TIMEOUT": "5s"})
+	addr := strings.TrimPrefix(base, "http://")
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	idleReader := bufio.NewReader(idle)
+	fmt.Fprint(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(idleReader, nil)
+	if err != nil || resp.Close {
+		t.Fatalf("before the drain the connection must stay open: %v %v", resp, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+
+	sigterm()
+	waitForLog(t, stdout, `"msg":"draining"`)
+
+	_ = idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idleReader.ReadByte(); err != io.EOF {
+		t.Fatalf("an idle keep-alive connection must be closed when the drain starts; read: %v", err)
+	}
+	// Still serving (DRAIN_DELAY), but each answer ends its connection.
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !res.Close {
+		t.Fatalf("during the drain: %d, Connection: close %v; want 503 and close", res.StatusCode, res.Close)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("run returned during DRAIN_DELAY: %v", err)
+	default:
+	}
+}
+
+// TestSecondSignalEndsDrain: a second SIGTERM (or Ctrl-C) does not wait for
+// the drain, in either of its phases: run closes what is open and returns an
+// error that says so.
+func TestSecondSignalEndsDrain(t *testing.T) {
+	for _, phase := range []struct {
+		name string
+		vars map[string]string
+	}{
+		{"during DRAIN_DELAY", map[string]string{"DRAIN_DELAY": "1h", "SHUTDOWN_TIMEOUT": "1h"}},
+		{"while in-flight requests finish", map[string]string{"SHUTDOWN_TIMEOUT": "1h"}},
+	} {
+		t.Run(phase.name, func(t *testing.T) {
+			base, sigterm, done, stdout := startApp(t, phase.vars)
+			stuck, stuckReader := startSlowRequest(t, strings.TrimPrefix(base, "http://"), 100)
+			sigterm()
+			waitForLog(t, stdout, `"msg":"draining"`)
+			select {
+			case err := <-done:
+				t.Fatalf("run returned before the second signal: %v", err)
+			default:
+			}
+			sigterm()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "second terminated") {
+					t.Fatalf("want an error naming the second signal, got %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("run did not return within 5s of the second signal")
+			}
+			_ = stuck.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := stuckReader.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("the in-flight request's connection must be closed; read: %v", err)
+			}
+			if !strings.Contains(stdout.String(), `"msg":"drain ended by a second signal"`) {
+				t.Errorf("no log line for the second signal:\n%s", stdout)
+			}
+		})
 	}
 }

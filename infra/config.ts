@@ -13,6 +13,7 @@ export interface StackConfig {
     /** The image platform that matches cpuArchitecture. */
     platform: "linux/amd64" | "linux/arm64";
     containerPort: number;
+    /** Tasks a new service starts with; after that autoscaling owns the count. */
     desiredCount: number;
     minCount: number;
     maxCount: number;
@@ -59,19 +60,79 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Reads raw string values by key; `pulumi.Config` in a program, a map in tests. */
-export type ConfigSource = (key: string) => string | undefined;
+/** The project's settings: every key Pulumi.yaml declares, and no other. */
+export const configKeys = [
+    "cpu",
+    "memory",
+    "cpuArchitecture",
+    "containerPort",
+    "desiredCount",
+    "minCount",
+    "maxCount",
+    "spot",
+    "vpc",
+    "certificateArn",
+    "logRetentionDays",
+    "imagesToKeep",
+    "containerInsights",
+    "compareSingleStage",
+] as const;
+type ConfigKey = (typeof configKeys)[number];
 
-export function pulumiConfigSource(): ConfigSource {
-    const config = new pulumi.Config();
-    return (key) => config.get(key);
+/** The stack's raw values: `pulumi.Config` in a program, a map in tests. */
+export interface ConfigSource {
+    /** A project key's value as the CLI passes it (a string), or undefined. */
+    get(key: ConfigKey): string | undefined;
+    /** Every key the stack sets in the project's namespace, without the "<project>:" prefix. */
+    keys(): string[];
 }
 
-export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = pulumi.getProject()): StackConfig {
+export function pulumiConfigSource(project = pulumi.getProject()): ConfigSource {
+    const config = new pulumi.Config();
+    const prefix = `${project}:`;
+    return {
+        get: (key) => config.get(key),
+        keys: () =>
+            Object.keys(pulumi.runtime.allConfig())
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
+    };
+}
+
+/** Edit distance, ignoring case: how far a typo is from a key. */
+function distance(a: string, b: string): number {
+    const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+    let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= y.length; j++) {
+            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        }
+        row = next;
+    }
+    return row[y.length];
+}
+
+/** The declared key nearest to a key the project does not have. */
+export function closestKey(key: string): ConfigKey {
+    return configKeys.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best));
+}
+
+export function loadConfig(source: ConfigSource = pulumiConfigSource(), project = pulumi.getProject()): StackConfig {
     const problems: string[] = [];
 
-    const str = (key: string): string | undefined => {
-        const v = get(key);
+    // The CLI passes on keys a project does not declare without a word: a typo
+    // would deploy the default silently.
+    for (const key of source.keys()) {
+        if (!(configKeys as readonly string[]).includes(key)) {
+            problems.push(
+                `${project}:${key} is not a setting of this project; did you mean ${project}:${closestKey(key)}? (Pulumi.yaml declares ${configKeys.join(", ")})`,
+            );
+        }
+    }
+
+    const str = (key: ConfigKey): string | undefined => {
+        const v = source.get(key);
         if (v === undefined) {
             problems.push(
                 `${project}:${key} is not set (Pulumi.yaml declares its default; run with the Pulumi CLI or set it in the stack)`,
@@ -79,7 +140,7 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         }
         return v;
     };
-    const int = (key: string, ok: (n: number) => boolean, accepts: string): number => {
+    const int = (key: ConfigKey, ok: (n: number) => boolean, accepts: string): number => {
         const raw = str(key);
         if (raw === undefined) return NaN;
         const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
@@ -89,7 +150,7 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         }
         return n;
     };
-    const bool = (key: string): boolean => {
+    const bool = (key: ConfigKey): boolean => {
         const raw = str(key);
         if (raw === undefined) return false;
         if (raw !== "true" && raw !== "false") {
@@ -98,7 +159,7 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         }
         return raw === "true";
     };
-    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T => {
+    const oneOf = <T extends string>(key: ConfigKey, allowed: readonly T[]): T => {
         const raw = str(key);
         if (raw === undefined) return allowed[0];
         if (!(allowed as readonly string[]).includes(raw)) {
@@ -126,8 +187,13 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         // ECS runs containers without the sysctl that lets a non-root user bind a privileged port.
         "a TCP port from 1024 to 65535 (the service runs as user 65532, which cannot bind a lower one)",
     );
-    const desiredCount = int("desiredCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
-    const minCount = int("minCount", (n) => n >= 0 && n <= 1000, "an integer from 0 to 1000");
+    const desiredCount = int("desiredCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
+    // Target tracking scales on the running tasks' metrics; with none running there are none.
+    const minCount = int(
+        "minCount",
+        (n) => n >= 1 && n <= 1000,
+        "an integer from 1 to 1000 (autoscaling cannot scale out from zero tasks: with none running, there are no metrics to track)",
+    );
     const maxCount = int("maxCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
     if (minCount > maxCount) {
         problems.push(`${project}:minCount (${minCount}) is above ${project}:maxCount (${maxCount}); it accepts at most maxCount`);
@@ -135,6 +201,11 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
         problems.push(`${project}:desiredCount is ${desiredCount}; it accepts minCount to maxCount (${minCount} to ${maxCount})`);
     }
     const spot = bool("spot");
+    if (spot && cpuArchitecture === "ARM64") {
+        problems.push(
+            `${project}:spot is true with ${project}:cpuArchitecture ARM64, but Fargate Spot runs only X86_64 tasks (the service would never reach a steady state); set spot to false or cpuArchitecture to X86_64`,
+        );
+    }
     const vpc = oneOf<VpcMode>("vpc", ["default", "new"]);
     const certRaw = str("certificateArn") ?? "";
     if (certRaw !== "" && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certRaw)) {
@@ -146,6 +217,11 @@ export function loadConfig(get: ConfigSource = pulumiConfigSource(), project = p
     const imagesToKeep = int("imagesToKeep", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
     const containerInsights = bool("containerInsights");
     const compareSingleStage = bool("compareSingleStage");
+    if (compareSingleStage && cpuArchitecture === "ARM64") {
+        problems.push(
+            `${project}:compareSingleStage is true with ${project}:cpuArchitecture ARM64, but app/Dockerfile.single compiles inside the target platform's Go image, which needs an ARM64 builder or an emulator (an x86 CI runner has neither); set compareSingleStage to false, or compare on an X86_64 stack`,
+        );
+    }
 
     if (problems.length > 0) {
         throw new ConfigError(problems);

@@ -5,21 +5,23 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
 import { humanBytes, sizeReduction } from "./size";
-import { SourceVersion } from "./source";
+import { ImageSource } from "./source";
 
 export interface ServiceImageArgs {
-    /** Build context: the app/ folder. */
-    context: string;
-    /** Dockerfile of the image to deploy (multi-stage; its `runtime` stage). */
-    dockerfile: string;
+    /** app/ with its multi-stage Dockerfile (the `runtime` stage is deployed). */
+    source: ImageSource;
     /** linux/amd64 or linux/arm64: the platform of the Fargate tasks. */
     platform: string;
-    source: SourceVersion;
     imagesToKeep: number;
-    /** Also build this single-stage Dockerfile into the same repository, to compare sizes. */
-    singleStageDockerfile?: string;
+    /** Also build app/Dockerfile.single into the same repository, to compare sizes. */
+    singleStage?: ImageSource;
     /** Builder image for air-gapped builds (the GO_IMAGE build arg); the Dockerfile's default otherwise. */
     goImage?: string;
+}
+
+/** The image's tag: its source version and architecture, so that each platform's build has its own. */
+export function imageTag(version: string, platform: string, variant = ""): string {
+    return `${version}${variant ? `-${variant}` : ""}-${platform.split("/")[1]}`;
 }
 
 /** The ECR lifecycle policy: untagged images expire after a day; at most `keep` images stay. */
@@ -78,21 +80,25 @@ export class ServiceImage extends pulumi.ComponentResource {
             password: pulumi.secret(token.password),
         };
 
-        const build = (resourceName: string, dockerfile: string, tag: string, target?: string) =>
-            new docker.Image(
+        const build = (resourceName: string, source: ImageSource, tag: string, target?: string) => {
+            const imageName = pulumi.interpolate`${repository.repositoryUrl}:${tag}`;
+            return new docker.Image(
                 resourceName,
                 {
-                    imageName: pulumi.interpolate`${repository.repositoryUrl}:${tag}`,
+                    imageName,
                     build: {
-                        context: args.context,
-                        dockerfile,
+                        context: source.context,
+                        dockerfile: source.dockerfile,
                         target,
                         platform: args.platform,
                         builderVersion: "BuilderBuildKit",
+                        // The same source already in the registry (a runner with an empty engine,
+                        // a rebuild the provider asks for) is taken from there instead of built.
+                        cacheFrom: { images: [imageName] },
                         args: {
-                            VERSION: args.source.version,
-                            COMMIT: args.source.commit,
-                            SOURCE_DATE_EPOCH: args.source.sourceDateEpoch,
+                            VERSION: source.version,
+                            SOURCE_DATE_EPOCH: "0",
+                            BUILDKIT_INLINE_CACHE: "1",
                             ...(args.goImage ? { GO_IMAGE: args.goImage } : {}),
                         },
                     },
@@ -100,6 +106,7 @@ export class ServiceImage extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+        };
         const sizeOf = (image: docker.Image) =>
             aws.ecr
                 .getImageOutput(
@@ -111,15 +118,15 @@ export class ServiceImage extends pulumi.ComponentResource {
                 )
                 .apply((i) => i.imageSizeInBytes);
 
-        const image = build("image", args.dockerfile, args.source.version, "runtime");
+        const image = build("image", args.source, imageTag(args.source.version, args.platform), "runtime");
         this.repositoryUrl = repository.repositoryUrl;
         this.repositoryName = repository.name;
         this.imageRef = image.repoDigest;
         this.imageSizeBytes = sizeOf(image);
         this.imageSize = this.imageSizeBytes.apply(humanBytes);
 
-        if (args.singleStageDockerfile) {
-            const single = build("single-stage-image", args.singleStageDockerfile, `${args.source.version}-single-stage`);
+        if (args.singleStage) {
+            const single = build("single-stage-image", args.singleStage, imageTag(args.singleStage.version, args.platform, "single-stage"));
             this.singleStageImageSizeBytes = sizeOf(single);
             this.imageSizeReduction = pulumi
                 .all([this.singleStageImageSizeBytes, this.imageSizeBytes])

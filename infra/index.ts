@@ -8,7 +8,7 @@ import { loadConfig } from "./config";
 import { ServiceImage } from "./image";
 import { Network } from "./network";
 import { WebService } from "./service";
-import { sourceVersion } from "./source";
+import { imageSource } from "./source";
 
 const config = loadConfig();
 const appDir = path.join(__dirname, "..", "app");
@@ -22,11 +22,9 @@ const provider = new aws.Provider("aws", {
 const image = new ServiceImage(
     "calculator",
     {
-        context: appDir,
-        dockerfile: path.join(appDir, "Dockerfile"),
-        singleStageDockerfile: config.compareSingleStage ? path.join(appDir, "Dockerfile.single") : undefined,
+        source: imageSource(appDir, path.join(appDir, "Dockerfile")),
+        singleStage: config.compareSingleStage ? imageSource(appDir, path.join(appDir, "Dockerfile.single")) : undefined,
         platform: config.platform,
-        source: sourceVersion(appDir),
         imagesToKeep: config.imagesToKeep,
         goImage: process.env.GO_IMAGE || undefined,
     },
@@ -38,6 +36,8 @@ const network = new Network("calculator", { vpc: config.vpc }, { providers: { aw
 const service = new WebService(
     "calculator",
     {
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
         vpcId: network.vpcId,
         subnetIds: network.publicSubnetIds,
         imageRef: image.imageRef,

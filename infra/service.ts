@@ -3,10 +3,14 @@
 // task definition, service and autoscaling.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 import { CpuArchitecture } from "./config";
 
 export interface WebServiceArgs {
+    /** Used in the task definition's family, which ECS needs named. */
+    project: string;
+    stack: string;
     vpcId: pulumi.Input<string>;
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** repository@sha256:... of the image to run: a digest, never a tag. */
@@ -15,6 +19,7 @@ export interface WebServiceArgs {
     cpu: number;
     memory: number;
     cpuArchitecture: CpuArchitecture;
+    /** Tasks a new service starts with; autoscaling owns the count after that. */
     desiredCount: number;
     minCount: number;
     maxCount: number;
@@ -32,6 +37,14 @@ export const healthCheckPath = "/healthz";
 export const shutdownTimeoutSeconds = 20;
 /** ECS waits this long after SIGTERM before SIGKILL: above the drain time. */
 export const stopTimeoutSeconds = 30;
+/** How long the load balancer keeps an idle connection to a client or a task. */
+export const loadBalancerIdleTimeoutSeconds = 60;
+/**
+ * How long the service keeps an idle keep-alive connection (its IDLE_TIMEOUT).
+ * It must outlast the load balancer's, or the load balancer may send a request
+ * on a connection the task is closing and answer 502 (AWS: "Connection idle timeout").
+ */
+export const targetIdleTimeoutSeconds = loadBalancerIdleTimeoutSeconds + 5;
 /** The user the image declares (nonroot); ECS enforces it too. */
 export const runAsUser = "65532:65532";
 /** Autoscaling targets. */
@@ -50,6 +63,7 @@ export function containerDefinitions(a: { imageRef: string; containerPort: numbe
                 { name: "PORT", value: String(a.containerPort) },
                 { name: "LOG_LEVEL", value: "info" },
                 { name: "SHUTDOWN_TIMEOUT", value: `${shutdownTimeoutSeconds}s` },
+                { name: "IDLE_TIMEOUT", value: `${targetIdleTimeoutSeconds}s` },
             ],
             user: runAsUser,
             readonlyRootFilesystem: true,
@@ -73,6 +87,33 @@ export function containerDefinitions(a: { imageRef: string; containerPort: numbe
     ]);
 }
 
+/**
+ * The task definition's family. ECS takes letters, digits, "-" and "_" (up to
+ * 255); Pulumi stack names may also hold ".". Another character becomes "-",
+ * and a short hash of the name then keeps "a.b" and "a-b" apart.
+ */
+export function taskFamily(project: string, stack: string): string {
+    const name = `${project}-${stack}`;
+    const safe = name.replace(/[^A-Za-z0-9_-]/g, "-");
+    if (safe === name && name.length <= 255) return name;
+    return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+}
+
+/** A role trust policy for ECS tasks, only on behalf of this account (AWS's confused-deputy guidance). */
+export function ecsTasksTrustPolicy(accountId: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: "ecs-tasks.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+        ],
+    });
+}
+
 export class WebService extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly loadBalancerDnsName: pulumi.Output<string>;
@@ -85,49 +126,61 @@ export class WebService extends pulumi.ComponentResource {
         super("calculator:index:WebService", name, {}, opts);
         const parent = { parent: this };
         const https = args.certificateArn !== undefined;
-        const anywhere = { cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] };
 
-        // Network access: the world reaches the load balancer; only the load balancer reaches the tasks.
+        // Network access: the world reaches the load balancer; the load balancer reaches
+        // only the tasks, and only the load balancer reaches them. The rules are resources
+        // of their own (as terraform-aws-modules/alb and AWS CDK make them): the two groups
+        // name each other, which inline rules cannot express without a cycle.
         const lbSecurityGroup = new aws.ec2.SecurityGroup(
-            "lb",
-            {
-                vpcId: args.vpcId,
-                description: "Load balancer: HTTP(S) from anywhere",
-                ingress: [
-                    { description: "HTTP", protocol: "tcp", fromPort: 80, toPort: 80, ...anywhere },
-                    ...(https ? [{ description: "HTTPS", protocol: "tcp", fromPort: 443, toPort: 443, ...anywhere }] : []),
-                ],
-                egress: [
-                    {
-                        description: "To the tasks",
-                        protocol: "tcp",
-                        fromPort: args.containerPort,
-                        toPort: args.containerPort,
-                        cidrBlocks: ["0.0.0.0/0"],
-                    },
-                ],
-            },
+            "load-balancer",
+            { vpcId: args.vpcId, description: "Load balancer: HTTP(S) from anywhere, out to the tasks only" },
             parent,
         );
         const taskSecurityGroup = new aws.ec2.SecurityGroup(
-            "task",
-            {
-                vpcId: args.vpcId,
-                description: "Tasks: the container port from the load balancer only",
-                ingress: [
-                    {
-                        description: "From the load balancer",
-                        protocol: "tcp",
-                        fromPort: args.containerPort,
-                        toPort: args.containerPort,
-                        securityGroups: [lbSecurityGroup.id],
-                    },
-                ],
-                // Out to ECR, CloudWatch Logs and the like over the internet gateway.
-                egress: [{ description: "Anywhere", protocol: "-1", fromPort: 0, toPort: 0, ...anywhere }],
-            },
+            "tasks",
+            { vpcId: args.vpcId, description: "Tasks: the container port from the load balancer only" },
             parent,
         );
+        const rules: pulumi.Resource[] = [];
+        const ingress = (name: string, a: aws.vpc.SecurityGroupIngressRuleArgs) =>
+            rules.push(new aws.vpc.SecurityGroupIngressRule(name, a, parent));
+        const egress = (name: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
+            rules.push(new aws.vpc.SecurityGroupEgressRule(name, a, parent));
+        const publicPorts: [string, number][] = [["http", 80], ...(https ? ([["https", 443]] as [string, number][]) : [])];
+        for (const [portName, port] of publicPorts) {
+            for (const [family, cidr] of [
+                ["ipv4", { cidrIpv4: "0.0.0.0/0" }],
+                ["ipv6", { cidrIpv6: "::/0" }],
+            ] as const) {
+                ingress(`load-balancer-${portName}-${family}`, {
+                    securityGroupId: lbSecurityGroup.id,
+                    description: `${portName.toUpperCase()} from anywhere`,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    ...cidr,
+                });
+            }
+        }
+        egress("load-balancer-to-tasks", {
+            securityGroupId: lbSecurityGroup.id,
+            description: "To the tasks' container port (traffic and health checks)",
+            ipProtocol: "tcp",
+            fromPort: args.containerPort,
+            toPort: args.containerPort,
+            referencedSecurityGroupId: taskSecurityGroup.id,
+        });
+        ingress("tasks-from-load-balancer", {
+            securityGroupId: taskSecurityGroup.id,
+            description: "From the load balancer",
+            ipProtocol: "tcp",
+            fromPort: args.containerPort,
+            toPort: args.containerPort,
+            referencedSecurityGroupId: lbSecurityGroup.id,
+        });
+        // Out to ECR, CloudWatch Logs and the like over the internet gateway.
+        egress("tasks-to-anywhere-ipv4", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
+        egress("tasks-to-anywhere-ipv6", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv6: "::/0" });
 
         const loadBalancer = new aws.lb.LoadBalancer(
             "lb",
@@ -138,7 +191,7 @@ export class WebService extends pulumi.ComponentResource {
                 subnets: args.subnetIds,
                 enableDeletionProtection: false,
                 dropInvalidHeaderFields: true,
-                idleTimeout: 60,
+                idleTimeout: loadBalancerIdleTimeoutSeconds,
             },
             parent,
         );
@@ -211,10 +264,7 @@ export class WebService extends pulumi.ComponentResource {
         );
         const logGroup = new aws.cloudwatch.LogGroup("logs", { retentionInDays: args.logRetentionDays }, parent);
 
-        const assumeByEcsTasks = JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        });
+        const assumeByEcsTasks = aws.getCallerIdentityOutput({}, parent).accountId.apply(ecsTasksTrustPolicy);
         // Pulls the image and writes logs; nothing more.
         const executionRole = new aws.iam.Role("execution", { assumeRolePolicy: assumeByEcsTasks }, parent);
         new aws.iam.RolePolicyAttachment(
@@ -229,7 +279,7 @@ export class WebService extends pulumi.ComponentResource {
         const taskDefinition = new aws.ecs.TaskDefinition(
             "app",
             {
-                family: `${pulumi.getProject()}-${pulumi.getStack()}`,
+                family: taskFamily(args.project, args.stack),
                 requiresCompatibilities: ["FARGATE"],
                 networkMode: "awsvpc",
                 cpu: String(args.cpu),
@@ -253,6 +303,10 @@ export class WebService extends pulumi.ComponentResource {
                 taskDefinition: taskDefinition.arn,
                 desiredCount: args.desiredCount,
                 capacityProviderStrategies: [{ capacityProvider, weight: 1 }],
+                // The provider refuses to change the capacity provider strategy of a live
+                // service (spot on or off) unless the change also forces a new deployment.
+                // terraform-aws-modules/ecs sets it by default too.
+                forceNewDeployment: true,
                 platformVersion: "LATEST",
                 networkConfiguration: {
                     subnets: args.subnetIds,
@@ -268,7 +322,14 @@ export class WebService extends pulumi.ComponentResource {
                 enableEcsManagedTags: true,
                 waitForSteadyState: true,
             },
-            { parent: this, dependsOn: [...listeners, capacityProviders] },
+            {
+                parent: this,
+                dependsOn: [...listeners, ...rules, capacityProviders],
+                // desiredCount is what a new service starts with; from then on autoscaling
+                // owns it, and an update must not reset it (terraform-aws-modules/ecs:
+                // ignore_changes = [desired_count]).
+                ignoreChanges: ["desiredCount"],
+            },
         );
 
         const scaling = new aws.appautoscaling.Target(

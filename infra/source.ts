@@ -1,57 +1,146 @@
-// What version of app/ is being built: taken from git history, never from the
-// clock, so an unchanged app/ gives unchanged image inputs (and previews),
-// and a change elsewhere in the repository does not rebuild the image.
-import { execFileSync } from "child_process";
+// What an image is built from, named by its content alone. The version stamped
+// into the image (and its tag) is a digest of the Dockerfile and of the files
+// the build context holds after .dockerignore, so it is the same in a full
+// clone, a shallow CI clone and a copy at another path, and a commit that does
+// not touch those files changes nothing. No git history, clock or absolute
+// path goes into the image's inputs.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-export interface SourceVersion {
-    /** Short commit of the last change to app/, "-dirty-<hash>" when app/ has uncommitted changes. */
+export interface ImageSource {
+    /** Build context, relative to the program's working directory (where the provider resolves it too). */
+    context: string;
+    /** Dockerfile, relative to the same directory. */
+    dockerfile: string;
+    /** "src-" and the first 12 hex digits of the source digest: the image's VERSION and tag. */
     version: string;
-    /** Full commit of the last change to app/, or "unknown" outside a git checkout. */
-    commit: string;
-    /** That commit's time in seconds since the epoch: SOURCE_DATE_EPOCH for the build. */
-    sourceDateEpoch: string;
 }
 
-function git(cwd: string, args: string[]): string | undefined {
-    try {
-        return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-        return undefined;
+/** One line of a .dockerignore, compiled. */
+interface IgnorePattern {
+    exclusion: boolean;
+    regexp: RegExp;
+}
+
+/** filepath.Clean for slash-separated relative paths. */
+function clean(p: string): string {
+    const out = path.posix.normalize(p).replace(/(.)\/+$/, "$1");
+    return out === "" ? "." : out;
+}
+
+/**
+ * A .dockerignore pattern as a regular expression, as Docker compiles it
+ * (moby/patternmatcher): `*` and `?` stop at `/`, `**` spans folders, `\`
+ * escapes the next character.
+ */
+function compile(pattern: string): RegExp {
+    let re = "^";
+    for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (ch === "*") {
+            if (pattern[i + 1] === "*") {
+                i++;
+                if (pattern[i + 1] === "/") i++; // "**/" is "**"
+                re += i + 1 >= pattern.length ? ".*" : "(.*/)?";
+            } else {
+                re += "[^/]*";
+            }
+        } else if (ch === "?") {
+            re += "[^/]";
+        } else if (".+()|{}$".includes(ch)) {
+            re += `\\${ch}`;
+        } else if (ch === "\\") {
+            re += i + 1 < pattern.length ? `\\${pattern[++i]}` : "\\\\";
+        } else {
+            re += ch; // "[" and "]" keep their meaning, as in filepath.Match
+        }
     }
+    return new RegExp(`${re}$`);
 }
 
-/** sha256 over app/'s files (paths and contents, in sorted order): the same tree gives the same hash. */
-export function contentHash(dir: string): string {
-    const hash = createHash("sha256");
+/** The patterns of contextDir/.dockerignore (none when there is no such file). */
+export function readDockerignore(contextDir: string): IgnorePattern[] {
+    const file = path.join(contextDir, ".dockerignore");
+    if (!fs.existsSync(file)) return [];
+    const patterns: IgnorePattern[] = [];
+    for (const line of fs
+        .readFileSync(file, "utf8")
+        .replace(/^\uFEFF/, "")
+        .split(/\r?\n/)) {
+        if (line.startsWith("#")) continue;
+        let p = line.trim();
+        if (p === "") continue;
+        const exclusion = p.startsWith("!");
+        if (exclusion) p = p.slice(1).trim();
+        if (p === "") throw new Error(`${file}: illegal exclusion pattern "!"`);
+        p = clean(p);
+        if (p.length > 1 && p.startsWith("/")) p = p.slice(1);
+        patterns.push({ exclusion, regexp: compile(p) });
+    }
+    return patterns;
+}
+
+/** Whether .dockerignore leaves a file out: the last pattern matching it or a folder above it decides. */
+export function ignored(patterns: IgnorePattern[], file: string): boolean {
+    const parents = path.posix.dirname(file) === "." ? [] : path.posix.dirname(file).split("/");
+    let matched = false;
+    for (const p of patterns) {
+        if (p.exclusion !== matched) continue; // cannot change the outcome
+        let match = p.regexp.test(file);
+        for (let i = 0; !match && i < parents.length; i++) {
+            match = p.regexp.test(parents.slice(0, i + 1).join("/"));
+        }
+        if (match) matched = !p.exclusion;
+    }
+    return matched;
+}
+
+/** The files (and symbolic links) the build context holds, relative and sorted. */
+export function contextFiles(contextDir: string): string[] {
+    const patterns = readDockerignore(contextDir);
+    const files: string[] = [];
     const walk = (rel: string) => {
-        const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-        for (const e of entries) {
-            const p = path.posix.join(rel, e.name);
-            if (e.isDirectory()) walk(p);
-            else if (e.isFile())
-                hash.update(`${p}\0`)
-                    .update(fs.readFileSync(path.join(dir, p)))
-                    .update("\0");
+        for (const entry of fs.readdirSync(path.join(contextDir, rel), { withFileTypes: true })) {
+            const p = rel === "" ? entry.name : `${rel}/${entry.name}`;
+            if (entry.isDirectory()) walk(p);
+            else if ((entry.isFile() || entry.isSymbolicLink()) && !ignored(patterns, p)) files.push(p);
         }
     };
     walk("");
+    return files.sort();
+}
+
+/**
+ * sha256 over the Dockerfile and every file of the context: path, whether it
+ * is executable (or a link), content. Not over times, owners or other mode
+ * bits, which differ between checkouts of the same commit.
+ */
+export function sourceDigest(contextDir: string, dockerfile: string): string {
+    const hash = createHash("sha256");
+    const add = (name: string, kind: string, content: Buffer) => hash.update(`${name}\0${kind}\0${content.length}\0`).update(content);
+    add("Dockerfile", "-", fs.readFileSync(dockerfile));
+    for (const file of contextFiles(contextDir)) {
+        const full = path.join(contextDir, file);
+        const stat = fs.lstatSync(full);
+        if (stat.isSymbolicLink()) add(file, "l", Buffer.from(fs.readlinkSync(full)));
+        else add(file, stat.mode & 0o111 ? "x" : "-", fs.readFileSync(full));
+    }
     return hash.digest("hex");
 }
 
-export function sourceVersion(appDir: string): SourceVersion {
-    const log = git(appDir, ["log", "-1", "--format=%H %ct", "--", "."]);
-    if (!log) {
-        return { version: `src-${contentHash(appDir).slice(0, 12)}`, commit: "unknown", sourceDateEpoch: "0" };
-    }
-    const [commit, epoch] = log.split(" ");
-    const dirty = git(appDir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
-    const short = commit.slice(0, 12);
-    return {
-        version: dirty ? `${short}-dirty-${contentHash(appDir).slice(0, 8)}` : short,
-        commit,
-        sourceDateEpoch: epoch,
-    };
+/** The version a source digest gives: "src-" and its first 12 hex digits. */
+export function versionOf(digest: string): string {
+    return `src-${digest.slice(0, 12)}`;
+}
+
+/**
+ * The image's build inputs. Paths are relative to cwd, the program's working
+ * directory: the Pulumi CLI starts the program and the Docker provider in the
+ * same directory, so the provider finds them, and they read the same in every
+ * checkout.
+ */
+export function imageSource(contextDir: string, dockerfile: string, cwd = process.cwd()): ImageSource {
+    const rel = (p: string) => path.relative(cwd, p).split(path.sep).join("/") || ".";
+    return { context: rel(contextDir), dockerfile: rel(dockerfile), version: versionOf(sourceDigest(contextDir, dockerfile)) };
 }

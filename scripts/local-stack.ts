@@ -156,6 +156,7 @@ class LocalAws {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- docker.Image's inputs, as the program gave them
     private async buildAndPush(inputs: any): Promise<string> {
         const imageName = String(inputs.imageName);
+        // Paths in the inputs are relative to the program's folder, which the run is in.
         const b = inputs.build ?? {};
         say(`building ${imageName} (${b.dockerfile?.split("/").pop()}${b.target ? `, target ${b.target}` : ""}, ${b.platform})`);
         try {
@@ -165,6 +166,7 @@ class LocalAws {
                 target: b.target,
                 platform: b.platform,
                 buildArgs: b.args ?? {},
+                cacheFrom: b.cacheFrom?.images,
                 tags: [imageName],
                 onLine: (line) => {
                     if (/^#\d+ sha256:/.test(line) || line.trim() === "") return;

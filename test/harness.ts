@@ -23,6 +23,8 @@ export interface MockRunOptions {
     stack?: string;
     /** Environment for the program's process, on top of a copy of this one without GO_IMAGE. */
     env?: Record<string, string>;
+    /** Run the program of another checkout of this project (it needs node_modules). */
+    projectDir?: string;
 }
 
 export class Run {
@@ -55,10 +57,22 @@ export class Run {
         return this.run.calls.filter((c) => c.token === token);
     }
 
-    /** URN -> inputs JSON, to compare two runs. */
+    /** URN -> inputs JSON without the properties the engine ignores on an update, to compare two runs. */
     snapshot(): Map<string, string> {
-        return new Map(this.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
+        return new Map(this.resources.map((r) => [r.urn, JSON.stringify(withoutIgnored(r.inputs, r.ignoreChanges))]));
     }
+}
+
+/** A copy of inputs without the (dotted) property paths listed. */
+function withoutIgnored(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+    const copy = JSON.parse(JSON.stringify(inputs)) as Record<string, unknown>;
+    for (const p of paths) {
+        const keys = p.split(".");
+        let at: Record<string, unknown> | undefined = copy;
+        for (const k of keys.slice(0, -1)) at = at?.[k] as Record<string, unknown> | undefined;
+        if (at) delete at[keys[keys.length - 1]];
+    }
+    return copy;
 }
 
 /** The Pulumi wire marker for a secret value. */
@@ -103,7 +117,7 @@ export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
 function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
-    return { stack, config, fake: opts.fake };
+    return { stack, config, fake: opts.fake, projectDir: opts.projectDir };
 }
 
 function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Promise<Run> {
@@ -151,7 +165,10 @@ export async function failureOf(opts: MockRunOptions): Promise<string> {
     assert.fail(`the program succeeded with ${JSON.stringify(opts)}`);
 }
 
-/** URNs whose inputs differ between two runs (added and removed ones too). */
+/**
+ * URNs whose inputs differ between two runs (added and removed ones too), as
+ * the engine sees a live stack: properties under `ignoreChanges` do not count.
+ */
 export function changedResources(a: Run, b: Run): string[] {
     const sa = a.snapshot();
     const sb = b.snapshot();
@@ -162,4 +179,38 @@ export function changedResources(a: Run, b: Run): string[] {
 export function shortUrn(urn: string): string {
     const parts = urn.split("::");
     return `${parts[2]}::${parts[3]}`;
+}
+
+/**
+ * An update the AWS provider refuses on a live stack. The mocks accept
+ * whatever the program declares; these are the provider's own checks of an
+ * update, each from its source.
+ */
+const updateRules: { type: string; source: string; refuses(old: Inputs, next: Inputs): string | undefined }[] = [
+    {
+        type: "aws:ecs/service:Service",
+        source: "terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff",
+        refuses: (old, next) =>
+            JSON.stringify(old.capacityProviderStrategies) !== JSON.stringify(next.capacityProviderStrategies) &&
+            next.forceNewDeployment !== true
+                ? "force_new_deployment should be true when capacity_provider_strategy is being updated"
+                : undefined,
+    },
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are loosely typed JSON
+type Inputs = Record<string, any>;
+
+/** The updates from one run to the next (a config change on a live stack) that `pulumi up` would fail on. */
+export function refusedUpdates(before: Run, after: Run): string[] {
+    const refusals: string[] = [];
+    for (const next of after.resources) {
+        const old = before.resources.find((r) => r.urn === next.urn);
+        if (!old) continue; // created, not updated
+        for (const rule of updateRules.filter((r) => r.type === next.type)) {
+            const message = rule.refuses(unsecret(old.inputs) as Inputs, unsecret(next.inputs) as Inputs);
+            if (message) refusals.push(`${shortUrn(next.urn)}: ${message} (${rule.source})`);
+        }
+    }
+    return refusals;
 }

@@ -7,6 +7,7 @@ import * as path from "path";
 
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot } from "../scripts/lib/docker";
 import { waitHealthy } from "../scripts/local-stack";
+import { imageSource } from "../infra/source";
 import { runUnderMocks } from "./harness";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
@@ -37,6 +38,11 @@ async function leftovers(stack: string): Promise<string> {
     ).trim();
 }
 
+/** The version the program stamps on app/'s image now. */
+function sourceVersion(): string {
+    return imageSource(path.join(repoRoot, "app"), path.join(repoRoot, "app", "Dockerfile")).version;
+}
+
 function digestOf(imageRef: unknown): { repository: string; digest: string } {
     const m = /^[^/]+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(String(imageRef));
     assert.ok(m, `imageRef ${String(imageRef)} is not a registry digest reference`);
@@ -48,7 +54,7 @@ describe("npm start (local stack on the real engine)", function () {
 
     it("--check: builds, pushes, runs, answers, tears down; outputs carry the registry's compressed size", async function () {
         const port = await freePort();
-        const res = await runLocal(["--check", "-c", `containerPort=${port}`]);
+        const res = await runLocal(["--check", "-c", `containerPort=${port}`, "-c", "compareSingleStage=true"]);
         assert.equal(res.code, 0, res.stderr);
         const outputs = JSON.parse(res.stdout);
         assert.equal(outputs.url, `http://127.0.0.1:${port}`);
@@ -58,7 +64,6 @@ describe("npm start (local stack on the real engine)", function () {
         assert.equal(outputs.imageSizeBytes, pushed.compressedBytes);
         assert.ok(outputs.imageSizeBytes > 1_000_000 && outputs.imageSizeBytes < 10_000_000, `size ${outputs.imageSizeBytes}`);
         assert.match(outputs.imageSize, /^\d+\.\d MB$/);
-        // Pulumi.dev.yaml turns on the single-stage comparison.
         assert.ok(outputs.singleStageImageSizeBytes > outputs.imageSizeBytes * 5, JSON.stringify(outputs));
         assert.match(outputs.imageSizeReduction, /^\d+x smaller$/);
         assert.match(res.stderr, /"result":14/);
@@ -127,7 +132,7 @@ describe("npm start (local stack on the real engine)", function () {
 
     it("Ctrl-C while the container is starting: stops and removes it, exit 0", async function () {
         const port = await freePort();
-        const p = startLocal(["-c", `containerPort=${port}`, "-c", "compareSingleStage=false"]);
+        const p = startLocal(["-c", `containerPort=${port}`]);
         let stderr = "";
         const exited = new Promise<number | null>((resolve) => p.on("close", resolve));
         await new Promise<void>((resolve, reject) => {
@@ -143,14 +148,16 @@ describe("npm start (local stack on the real engine)", function () {
         assert.equal(await leftovers("dev"), "");
     });
 
-    it("with an ARM64 stack, pushes an arm64 image, reports its size, and does not try to run it here", async function () {
-        const res = await runLocal(["--check", "-c", "cpuArchitecture=ARM64", "-c", "compareSingleStage=false"]);
+    it("with an ARM64 stack, pushes an arm64 image under its own tag, reports its size, and does not try to run it here", async function () {
+        const res = await runLocal(["--check", "-c", "cpuArchitecture=ARM64"]);
         assert.equal(res.code, 0, res.stderr);
         const outputs = JSON.parse(res.stdout);
         assert.equal(outputs.url, undefined);
         const { repository, digest } = digestOf(outputs.imageRef);
         const pushed = await registryImage(dockerEnv().registry, repository, digest);
         assert.equal(pushed.architecture, "arm64");
+        const tagged = await registryImage(dockerEnv().registry, repository, `${sourceVersion()}-arm64`);
+        assert.equal(tagged.digest, digest, "the arm64 image is not under its -arm64 tag");
         assert.equal(outputs.imageSizeBytes, pushed.compressedBytes);
         assert.match(res.stderr, /the task runs on ARM64; this machine is X86_64/);
         assert.equal(await leftovers("dev"), "");
@@ -165,12 +172,22 @@ describe("npm start (local stack on the real engine)", function () {
             assert.match(res.stderr, new RegExp(`${project}:vpc is "mine"`));
         });
 
+        it("a mistyped key: names the key it meant, exit 1, nothing built", async function () {
+            const res = await runLocal(["-c", "contianerPort=9000"]);
+            assert.equal(res.code, 1);
+            assert.match(
+                res.stderr,
+                new RegExp(`${project}:contianerPort is not a setting of this project; did you mean ${project}:containerPort\\?`),
+            );
+            assert.doesNotMatch(res.stderr, /building /);
+        });
+
         it("a port in use: says which, and how to pick another", async function () {
             const holder = net.createServer().listen(0, "127.0.0.1");
             await new Promise((r) => holder.once("listening", r));
             const port = (holder.address() as net.AddressInfo).port;
             try {
-                const res = await runLocal(["-c", `containerPort=${port}`, "-c", "compareSingleStage=false"]);
+                const res = await runLocal(["-c", `containerPort=${port}`]);
                 assert.equal(res.code, 1);
                 assert.match(res.stderr, new RegExp(`port ${port} on 127.0.0.1 is in use`));
                 assert.match(res.stderr, /-c containerPort=/);
@@ -190,7 +207,7 @@ describe("npm start (local stack on the real engine)", function () {
 
         it("a build failure: shows the failing step's output, exit 1, nothing left running", async function () {
             const env = { ...process.env, ...envOf(dockerEnv()), GO_IMAGE: "local/no-such-builder:0" };
-            const res = await runLocal(["--check", "-c", "compareSingleStage=false"], env);
+            const res = await runLocal(["--check"], env);
             assert.equal(res.code, 1);
             assert.match(res.stderr, /the image build failed \(127\.0\.0\.1:\d+\/calculator-dev:[^)]+\); the failing step said:/);
             assert.match(res.stderr, /no-such-builder/);

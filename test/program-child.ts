@@ -11,12 +11,14 @@ export interface ChildSpec {
     config: Record<string, string>;
     fake?: FakeAwsOptions;
     preview?: boolean;
+    /** The project folder whose program to run (a checkout elsewhere); this repository by default. */
+    projectDir?: string;
 }
 
 const [specFile, resultFile] = process.argv.slice(2);
 const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ChildSpec;
 
-runProgram({ stack: spec.stack, config: spec.config, mocks: fakeAws(spec.fake), preview: spec.preview }).then(
+runProgram({ stack: spec.stack, config: spec.config, mocks: fakeAws(spec.fake), preview: spec.preview, projectDir: spec.projectDir }).then(
     (run) => {
         fs.writeFileSync(resultFile, JSON.stringify({ ok: true, run }));
         process.exit(0);

@@ -4,15 +4,18 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
-import { ConfigError, fargateMemoryByCpu, loadConfig } from "../infra/config";
+import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig } from "../infra/config";
 import { digestOf, lifecyclePolicy } from "../infra/image";
+import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
 import { humanBytes, sizeReduction } from "../infra/size";
+import { sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
 import { readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake } from "../scripts/lib/fake-aws";
-import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "./harness";
+import { Run, changedResources, failureOf, isSecret, refusedUpdates, runUncached, runUnderMocks, shortUrn } from "./harness";
 
 const project = readProject();
 const appDir = path.join(repoRoot, "app");
@@ -26,6 +29,8 @@ const T = {
     routeTable: "aws:ec2/routeTable:RouteTable",
     routeAssoc: "aws:ec2/routeTableAssociation:RouteTableAssociation",
     sg: "aws:ec2/securityGroup:SecurityGroup",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     lb: "aws:lb/loadBalancer:LoadBalancer",
     tg: "aws:lb/targetGroup:TargetGroup",
     listener: "aws:lb/listener:Listener",
@@ -48,10 +53,6 @@ function containerOf(run: Run) {
     return defs[0];
 }
 
-function git(args: string[]): string {
-    return execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
-}
-
 describe("program (Pulumi mocks)", function () {
     this.timeout(120_000);
     let defaults: Run;
@@ -68,9 +69,16 @@ describe("program (Pulumi mocks)", function () {
     });
 
     describe("config", function () {
-        const get = (values: Record<string, string>) => (key: string) => values[key];
         const defaultsMap = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, v.default]));
-        const load = (over: Record<string, string>) => loadConfig(get({ ...defaultsMap, ...over }), project.name);
+        /** As the CLI hands a program its config: Pulumi.yaml's defaults, the stack's values over them. */
+        const load = (over: Record<string, string>) => {
+            const values: Record<string, string> = { ...defaultsMap, ...over };
+            return loadConfig({ get: (key) => values[key], keys: () => Object.keys(values) }, project.name);
+        };
+
+        it("reads exactly the keys Pulumi.yaml declares", function () {
+            assert.deepEqual([...configKeys].sort(), Object.keys(project.config).sort());
+        });
 
         it("declares every key in Pulumi.yaml with a type, a default and a description", function () {
             const keys = Object.keys(project.config).sort();
@@ -137,7 +145,9 @@ describe("program (Pulumi mocks)", function () {
             ["containerPort", "80", /containerPort is "80"; it accepts a TCP port from 1024 to 65535 \(the service runs as user 65532/],
             ["containerPort", "80.5", /containerPort is "80.5"/],
             ["desiredCount", "-1", /desiredCount is "-1"/],
+            ["desiredCount", "0", /desiredCount is "0"; it accepts an integer from 1 to 1000/],
             ["desiredCount", "9", /desiredCount is 9; it accepts minCount to maxCount \(1 to 4\)/],
+            ["minCount", "0", /minCount is "0"; it accepts an integer from 1 to 1000 \(autoscaling cannot scale out from zero tasks/],
             ["minCount", "5", /minCount \(5\) is above .*maxCount \(4\)/],
             ["maxCount", "0", /maxCount is "0"/],
             ["spot", "yes", /spot is "yes"; it accepts true or false/],
@@ -157,6 +167,47 @@ describe("program (Pulumi mocks)", function () {
                 );
             });
         }
+
+        it("rejects a key Pulumi.yaml does not declare, naming the closest one (a typo must not deploy the default)", function () {
+            for (const [typo, meant] of [
+                ["contianerPort", "containerPort"],
+                ["ContainerPort", "containerPort"],
+                ["desiredcount", "desiredCount"],
+                ["spots", "spot"],
+                ["logRetention", "logRetentionDays"],
+            ]) {
+                assert.throws(
+                    () => load({ [typo]: "9000" }),
+                    (err: Error) =>
+                        err instanceof ConfigError &&
+                        err.message.includes(
+                            `${project.name}:${typo} is not a setting of this project; did you mean ${project.name}:${meant}?`,
+                        ),
+                    typo,
+                );
+            }
+        });
+
+        it("rejects spot with ARM64: Fargate Spot runs only X86_64 tasks", function () {
+            assert.throws(
+                () => load({ spot: "true", cpuArchitecture: "ARM64" }),
+                (err: Error) =>
+                    err instanceof ConfigError &&
+                    /spot is true with .*cpuArchitecture ARM64, but Fargate Spot runs only X86_64 tasks/.test(err.message),
+            );
+            assert.equal(load({ spot: "true" }).spot, true);
+        });
+
+        it("rejects compareSingleStage with ARM64: the single-stage build would need an ARM64 builder", function () {
+            assert.throws(
+                () => load({ compareSingleStage: "true", cpuArchitecture: "ARM64" }),
+                (err: Error) =>
+                    err instanceof ConfigError &&
+                    /compareSingleStage is true with .*cpuArchitecture ARM64, but app\/Dockerfile\.single compiles inside the target platform's Go image/.test(
+                        err.message,
+                    ),
+            );
+        });
 
         it("accepts every Fargate cpu/memory pair and the ARM64 architecture", function () {
             for (const [cpu, memories] of Object.entries(fargateMemoryByCpu)) {
@@ -182,6 +233,19 @@ describe("program (Pulumi mocks)", function () {
             assert.match(message, /invalid stack configuration \(2 problems\)/);
             assert.match(message, new RegExp(`${project.name}:cpu is "300"`));
             assert.match(message, new RegExp(`${project.name}:vpc is "mine"`));
+        });
+
+        it("fails the program run on a mistyped key, as `pulumi preview -c contianerPort=9000` would", async function () {
+            const message = await failureOf({ set: { contianerPort: "9000" } });
+            assert.match(
+                message,
+                new RegExp(`${project.name}:contianerPort is not a setting of this project; did you mean ${project.name}:containerPort\\?`),
+            );
+        });
+
+        it("lets other namespaces' keys through (aws:region and the like are not the project's)", async function () {
+            const run = await runUnderMocks({ set: { "aws:region": "eu-west-1", "aws:skipMetadataApiCheck": "true" } });
+            assert.equal(run.one(T.provider).inputs.region, "eu-west-1");
         });
 
         it("names a key that is missing entirely (a program run without Pulumi.yaml's defaults)", async function () {
@@ -220,10 +284,13 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(JSON.parse(three.inputs(T.lifecycle).policy).rules[1].selection.countNumber, 3);
         });
 
-        it("builds app/Dockerfile's runtime stage with BuildKit for the task's platform", function () {
+        it("builds app/Dockerfile's runtime stage with BuildKit for the task's platform, from paths relative to the program", function () {
             const image = defaults.inputs(T.image);
-            assert.equal(image.build.context, appDir);
-            assert.equal(image.build.dockerfile, path.join(appDir, "Dockerfile"));
+            // The CLI runs the program, and the Docker provider, in infra/ (Pulumi.yaml's main).
+            assert.equal(project.programDir, path.join(repoRoot, "infra"));
+            assert.equal(image.build.context, "../app");
+            assert.equal(image.build.dockerfile, "../app/Dockerfile");
+            assert.equal(path.resolve(project.programDir, image.build.dockerfile), path.join(appDir, "Dockerfile"));
             assert.equal(image.build.target, "runtime");
             assert.equal(image.build.platform, "linux/amd64");
             assert.equal(image.build.builderVersion, "BuilderBuildKit");
@@ -231,16 +298,25 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(image.build.args.GO_IMAGE, undefined, "no builder image is forced when GO_IMAGE is unset");
         });
 
-        it("stamps version and commit from the last commit that touched app/, never the clock", function () {
-            const [commit, epoch] = git(["log", "-1", "--format=%H %ct", "--", "app"]).split(" ");
-            const dirty = git(["status", "--porcelain", "--", "app"]) !== "";
+        it("stamps a version made of app/'s content only: no commit, no clock", function () {
             const args = defaults.inputs(T.image).build.args;
-            assert.equal(args.COMMIT, commit);
-            assert.equal(args.SOURCE_DATE_EPOCH, epoch);
-            assert.ok(args.VERSION.startsWith(commit.slice(0, 12)), args.VERSION);
-            assert.equal(args.VERSION.includes("-dirty-"), dirty);
+            const digest = sourceDigest(appDir, path.join(appDir, "Dockerfile"));
+            assert.equal(args.VERSION, `src-${digest.slice(0, 12)}`);
+            assert.equal(args.SOURCE_DATE_EPOCH, "0");
+            assert.deepEqual(Object.keys(args).sort(), ["BUILDKIT_INLINE_CACHE", "SOURCE_DATE_EPOCH", "VERSION"]);
+        });
+
+        it("tags each platform's image apart, so an ARM64 push never reuses an X86_64 tag", async function () {
+            const arm = await runUnderMocks({ set: { cpuArchitecture: "ARM64", cpu: "512", memory: "1024" } });
+            const version = defaults.inputs(T.image).build.args.VERSION;
+            assert.equal(defaults.inputs(T.image).imageName, `${String(defaults.outputs.repositoryUrl)}:${version}-amd64`);
+            assert.equal(arm.inputs(T.image).imageName, `${String(arm.outputs.repositoryUrl)}:${version}-arm64`);
+        });
+
+        it("builds with cache metadata in the image and takes layers from the image already pushed under its tag", function () {
             const image = defaults.inputs(T.image);
-            assert.equal(image.imageName, `${String(defaults.outputs.repositoryUrl)}:${args.VERSION}`);
+            assert.equal(image.build.args.BUILDKIT_INLINE_CACHE, "1");
+            assert.deepEqual(image.build.cacheFrom, { images: [image.imageName] });
         });
 
         it("pushes with credentials from ECR's authorization token, the password a secret", function () {
@@ -265,18 +341,23 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("with compareSingleStage builds Dockerfile.single under its own tag and exports the comparison", async function () {
-            const dev = await runUnderMocks({ stackFile: "dev" });
+            const dev = await runUnderMocks({ set: { compareSingleStage: "true" } });
             const images = dev.all(T.image).map((r) => dev.inputs(T.image, r.name));
             assert.equal(images.length, 2);
             const single = images.find((i) => i.build.dockerfile.endsWith("Dockerfile.single"));
             assert.ok(single, "no single-stage image");
-            assert.match(single.imageName, /:[^:]+-single-stage$/);
+            const singleVersion = `src-${sourceDigest(appDir, path.join(appDir, "Dockerfile.single")).slice(0, 12)}`;
+            assert.equal(single.imageName, `${String(dev.outputs.repositoryUrl)}:${singleVersion}-single-stage-amd64`);
             assert.equal(single.build.target, undefined);
             assert.equal(dev.outputs.singleStageImageSizeBytes, defaultFake.singleStageSizeBytes);
             assert.equal(dev.outputs.imageSizeReduction, sizeReduction(defaultFake.singleStageSizeBytes, defaultFake.imageSizeBytes));
             assert.equal(dev.outputs.imageSizeReduction, "132x smaller");
             assert.equal(defaults.outputs.singleStageImageSizeBytes, undefined);
             assert.equal(defaults.outputs.imageSizeReduction, undefined);
+        });
+
+        it("the dev stack does not push a single-stage image on every version", function () {
+            assert.equal(readStackFile("dev")[`${project.name}:compareSingleStage`] ?? project.config.compareSingleStage.default, "false");
         });
 
         it("passes GO_IMAGE to the build when the environment sets one (air-gapped builders)", async function () {
@@ -341,22 +422,44 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lb.internal, false);
             assert.equal(lb.enableDeletionProtection, false);
             assert.equal(lb.dropInvalidHeaderFields, true);
-            assert.deepEqual(lb.securityGroups, ["lb-id"]);
+            assert.deepEqual(lb.securityGroups, ["load-balancer-id"]);
         });
 
-        it("opens the ALB on 80 only, and the tasks only to the ALB's security group on the container port", function () {
-            const lbSg = defaults.inputs(T.sg, "lb");
-            assert.deepEqual(
-                lbSg.ingress.map((r: { fromPort: number; toPort: number }) => [r.fromPort, r.toPort]),
-                [[80, 80]],
-            );
-            const taskSg = defaults.inputs(T.sg, "task");
-            assert.equal(taskSg.ingress.length, 1);
-            const rule = taskSg.ingress[0];
-            assert.deepEqual([rule.protocol, rule.fromPort, rule.toPort], ["tcp", 8080, 8080]);
-            assert.deepEqual(rule.securityGroups, ["lb-id"]);
-            assert.equal(rule.cidrBlocks, undefined, "the tasks must not be open to any address range");
-            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["task-id"]);
+        /** Every security group rule of a run, as [group, direction, protocol, ports, peer]. */
+        function rulesOf(run: Run): string[] {
+            const peer = (r: { cidrIpv4?: string; cidrIpv6?: string; referencedSecurityGroupId?: string }) =>
+                r.cidrIpv4 ?? r.cidrIpv6 ?? `group ${r.referencedSecurityGroupId}`;
+            return (["ingress", "egress"] as const)
+                .flatMap((direction) =>
+                    run.all(T[direction]).map((res) => {
+                        const r = run.inputs(T[direction], res.name);
+                        const ports = r.ipProtocol === "-1" ? "all" : `${r.fromPort}-${r.toPort}`;
+                        return `${r.securityGroupId} ${direction} ${r.ipProtocol} ${ports} ${peer(r)}`;
+                    }),
+                )
+                .sort();
+        }
+
+        it("opens the ALB on 80 only; the ALB sends only to the tasks, and only the ALB reaches them", function () {
+            assert.deepEqual(rulesOf(defaults), [
+                "load-balancer-id egress tcp 8080-8080 group tasks-id",
+                "load-balancer-id ingress tcp 80-80 0.0.0.0/0",
+                "load-balancer-id ingress tcp 80-80 ::/0",
+                "tasks-id egress -1 all 0.0.0.0/0",
+                "tasks-id egress -1 all ::/0",
+                "tasks-id ingress tcp 8080-8080 group load-balancer-id",
+            ]);
+            // Rules live in rule resources only: inline rules beside them would fight over the group.
+            for (const sg of defaults.all(T.sg)) {
+                const inputs = defaults.inputs(T.sg, sg.name);
+                assert.equal(inputs.ingress, undefined, `${sg.name} declares inline ingress`);
+                assert.equal(inputs.egress, undefined, `${sg.name} declares inline egress`);
+            }
+            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["tasks-id"]);
+            const waitsFor = defaults.one(T.service).dependsOn;
+            for (const rule of [...defaults.all(T.ingress), ...defaults.all(T.egress)]) {
+                assert.ok(waitsFor.includes(`${rule.type}::${rule.name}`), `the service does not wait for ${rule.name}`);
+            }
         });
 
         it("health-checks the tasks on /healthz through an ip target group that drains quickly", function () {
@@ -390,8 +493,15 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(https.protocol, "HTTPS");
             assert.equal(https.certificateArn, cert);
             assert.equal(https.defaultActions[0].type, "forward");
-            const ports = run.inputs(T.sg, "lb").ingress.map((r: { fromPort: number }) => r.fromPort);
-            assert.deepEqual(ports, [80, 443]);
+            assert.deepEqual(
+                rulesOf(run).filter((r) => r.startsWith("load-balancer-id ingress")),
+                [
+                    "load-balancer-id ingress tcp 443-443 0.0.0.0/0",
+                    "load-balancer-id ingress tcp 443-443 ::/0",
+                    "load-balancer-id ingress tcp 80-80 0.0.0.0/0",
+                    "load-balancer-id ingress tcp 80-80 ::/0",
+                ],
+            );
             assert.match(String(run.outputs.url), /^https:\/\//);
         });
 
@@ -405,6 +515,11 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
             const env = Object.fromEntries(c.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
             assert.equal(env.PORT, "8080");
+            // A target that closes idle connections before the load balancer does gets 502s (AWS ALB docs).
+            const lbIdle = defaults.inputs(T.lb).idleTimeout;
+            assert.equal(lbIdle, loadBalancerIdleTimeoutSeconds);
+            assert.match(env.IDLE_TIMEOUT, /^\d+s$/);
+            assert.ok(parseInt(env.IDLE_TIMEOUT, 10) > lbIdle, `IDLE_TIMEOUT ${env.IDLE_TIMEOUT} must exceed the ALB's ${lbIdle}s`);
             const drainSeconds = parseInt(env.SHUTDOWN_TIMEOUT, 10);
             assert.ok(c.stopTimeout > drainSeconds, `stopTimeout ${c.stopTimeout}s must exceed SHUTDOWN_TIMEOUT ${env.SHUTDOWN_TIMEOUT}`);
             assert.ok(c.stopTimeout <= 120, "Fargate's maximum stopTimeout is 120s");
@@ -419,7 +534,10 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(c.portMappings[0].containerPort, 9000);
             assert.equal(c.environment.find((e: { name: string }) => e.name === "PORT").value, "9000");
             assert.equal(run.inputs(T.tg).port, 9000);
-            assert.equal(run.inputs(T.sg, "task").ingress[0].fromPort, 9000);
+            assert.deepEqual(
+                rulesOf(run).filter((r) => r.includes("group")),
+                ["load-balancer-id egress tcp 9000-9000 group tasks-id", "tasks-id ingress tcp 9000-9000 group load-balancer-id"],
+            );
             assert.equal(run.inputs(T.service).loadBalancers[0].containerPort, 9000);
         });
 
@@ -432,10 +550,23 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(task.taskRoleArn, "arn:aws:iam:us-east-1:123456789012:task");
         });
 
+        it("makes a valid task family of any stack name the CLI allows", async function () {
+            const dotted = await runUnderMocks({ stack: "staging.eu" });
+            const dashed = await runUnderMocks({ stack: "staging-eu" });
+            const family = dotted.inputs(T.taskDef).family;
+            assert.match(family, /^[A-Za-z0-9_-]{1,255}$/);
+            assert.ok(family.startsWith(`${project.name}-staging-eu-`), family);
+            assert.notEqual(family, dashed.inputs(T.taskDef).family, "two stacks must not share a family");
+            assert.equal(dashed.inputs(T.taskDef).family, `${project.name}-staging-eu`);
+        });
+
         it("gives the execution role only AmazonECSTaskExecutionRolePolicy and the task role nothing", function () {
             for (const name of ["execution", "task"]) {
                 const trust = JSON.parse(defaults.inputs(T.role, name).assumeRolePolicy);
+                assert.equal(trust.Statement.length, 1);
                 assert.deepEqual(trust.Statement[0].Principal, { Service: "ecs-tasks.amazonaws.com" });
+                // Only on behalf of this account (AWS's confused-deputy guidance).
+                assert.deepEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
                 assert.equal(defaults.inputs(T.role, name).inlinePolicies, undefined);
                 assert.equal(defaults.inputs(T.role, name).managedPolicyArns, undefined);
             }
@@ -466,6 +597,28 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(run.inputs(T.capacity).capacityProviders, ["FARGATE", "FARGATE_SPOT"]);
         });
 
+        it("toggling spot on a live stack rolls the service in place, which the provider allows only with forceNewDeployment", async function () {
+            const spot = await runUnderMocks({ set: { spot: "true" } });
+            assert.equal(spot.inputs(T.service).forceNewDeployment, true);
+            assert.deepEqual(refusedUpdates(defaults, spot), []);
+            assert.deepEqual(refusedUpdates(spot, defaults), []);
+            // Updated in place, not replaced: the service keeps its name and its autoscaling target.
+            assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [`${T.capacity}::capacity`, `${T.service}::app`]);
+        });
+
+        it("the provider rule the spot toggle depends on: a strategy change without forceNewDeployment is refused", async function () {
+            const spot = await runUnderMocks({ set: { spot: "true" } });
+            const withoutForce = new Run({
+                ...spot.run,
+                resources: spot.resources.map((r) =>
+                    r.type === T.service ? { ...r, inputs: { ...r.inputs, forceNewDeployment: false } } : r,
+                ),
+            });
+            assert.deepEqual(refusedUpdates(defaults, withoutForce), [
+                `${T.service}::app: force_new_deployment should be true when capacity_provider_strategy is being updated (terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff)`,
+            ]);
+        });
+
         it("keeps logs for logRetentionDays and sets Container Insights from config", async function () {
             assert.deepEqual(defaults.inputs(T.cluster).settings, [{ name: "containerInsights", value: "disabled" }]);
             const run = await runUnderMocks({ set: { containerInsights: "true", logRetentionDays: "30" } });
@@ -479,7 +632,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(target.minCapacity, 2);
             assert.equal(target.maxCapacity, 6);
             assert.equal(target.resourceId, `service/${String(run.outputs.clusterName)}/${String(run.outputs.serviceName)}`);
-            assert.equal(run.inputs(T.service).desiredCount, 3);
+            assert.equal(run.inputs(T.service).desiredCount, 3, "a new service starts with desiredCount tasks");
             const policies = run
                 .all(T.scalingPolicy)
                 .map((p) => run.inputs(T.scalingPolicy, p.name).targetTrackingScalingPolicyConfiguration);
@@ -581,9 +734,65 @@ describe("program (Pulumi mocks)", function () {
             );
         });
 
-        it("changing desiredCount changes only the service", async function () {
+        it("a deploy leaves a scaled-out service's task count to autoscaling, even when desiredCount changes", async function () {
+            assert.deepEqual(defaults.one(T.service).ignoreChanges, ["desiredCount"]);
             const scaled = await runUncached({ set: { desiredCount: "2" } });
-            assert.deepEqual(changedResources(defaults, scaled).map(shortUrn), [`${T.service}::app`]);
+            assert.deepEqual(changedResources(defaults, scaled), []);
+            const bounds = await runUncached({ set: { minCount: "2", desiredCount: "2" } });
+            assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::app`]);
+        });
+
+        it("a file under app/ that .dockerignore leaves out of the build changes nothing", async function () {
+            const file = path.join(appDir, `NOTES-${process.pid}.md`);
+            let after: Run;
+            try {
+                fs.writeFileSync(file, "notes that never reach the image\n");
+                after = await runUncached();
+            } finally {
+                fs.rmSync(file, { force: true });
+            }
+            assert.deepEqual(changedResources(defaults, after), []);
+        });
+
+        it("a shallow clone, a full clone and a copy at another path give identical inputs, after a commit outside app/", async function () {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "checkouts-"));
+            const sh = (cwd: string, cmd: string, args: string[]) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: "pipe" });
+            try {
+                // A repository holding this working tree, whose last commit touches only the README.
+                const origin = path.join(root, "origin");
+                const tracked = sh(repoRoot, "git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).split("\0");
+                for (const file of tracked.filter((f) => f && fs.existsSync(path.join(repoRoot, f)))) {
+                    fs.mkdirSync(path.dirname(path.join(origin, file)), { recursive: true });
+                    fs.copyFileSync(path.join(repoRoot, file), path.join(origin, file));
+                    fs.chmodSync(path.join(origin, file), fs.statSync(path.join(repoRoot, file)).mode);
+                }
+                const commit = (message: string) =>
+                    sh(origin, "git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", message]);
+                sh(origin, "git", ["init", "--quiet"]);
+                sh(origin, "git", ["add", "--all"]);
+                commit("the working tree");
+                fs.appendFileSync(path.join(origin, "README.md"), "\nA README-only change.\n");
+                sh(origin, "git", ["add", "README.md"]);
+                commit("README only");
+
+                const full = path.join(root, "full");
+                const shallow = path.join(root, "ci", "shallow"); // actions/checkout's default: fetch-depth 1
+                const copy = path.join(root, "laptop", "elsewhere", "copy"); // no .git, other times
+                sh(root, "git", ["clone", "--quiet", `file://${origin}`, full]);
+                sh(root, "git", ["clone", "--quiet", "--depth", "1", `file://${origin}`, shallow]);
+                assert.equal(sh(shallow, "git", ["rev-list", "--count", "HEAD"]).trim(), "1", "the CI clone is not shallow");
+                fs.cpSync(full, copy, { recursive: true, filter: (src) => path.basename(src) !== ".git" });
+                for (const dir of [full, shallow, copy])
+                    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"));
+
+                const [a, b, c] = await Promise.all([full, shallow, copy].map((projectDir) => runUncached({ projectDir })));
+                assert.ok(a.resources.length > 20);
+                assert.deepEqual(changedResources(a, b), [], "a shallow clone and a full clone differ");
+                assert.deepEqual(changedResources(a, c), [], "a copy at another path differs from a clone");
+                assert.equal(a.inputs(T.image).build.context, "../app");
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
         });
 
         it("a change outside app/ (the README) changes nothing", async function () {

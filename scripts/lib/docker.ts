@@ -148,6 +148,8 @@ export interface BuildOptions {
     /** `--output` value, e.g. type=local,dest=DIR (no image is made then). */
     output?: string;
     noCache?: boolean;
+    /** Images whose inline cache metadata the build may take layers from (`--cache-from`). */
+    cacheFrom?: string[];
     onLine?: (line: string) => void;
 }
 
@@ -168,6 +170,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (opts.target) args.push("--target", opts.target);
     if (opts.platform) args.push("--platform", opts.platform);
     if (opts.noCache) args.push("--no-cache");
+    for (const ref of opts.cacheFrom ?? []) args.push("--cache-from", ref);
     const buildArgs = { GO_IMAGE: dockerEnv().goImage, ...opts.buildArgs };
     for (const [k, v] of Object.entries(buildArgs)) {
         args.push("--build-arg", `${k}=${v}`);

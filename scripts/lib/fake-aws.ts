@@ -70,6 +70,12 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     Object.assign(state, { name, arnSuffix: `targetgroup/${name}/fedcba9876543210` });
                     break;
                 case "aws:ecs/taskDefinition:TaskDefinition":
+                    // RegisterTaskDefinition's own rule for the family.
+                    if (!/^[A-Za-z0-9_-]{1,255}$/.test(String(args.inputs.family))) {
+                        throw new Error(
+                            `ClientException: family ${JSON.stringify(args.inputs.family)}: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed`,
+                        );
+                    }
                     // A changed definition is a new revision, with a new ARN.
                     Object.assign(state, {
                         arn: `arn:aws:ecs:${region}:${account}:task-definition/${args.inputs.family}:${revisionOf(args.inputs)}`,
@@ -114,6 +120,8 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     return { id: region, ids: ["subnet-c", "subnet-a", "subnet-b"] };
                 case "aws:index/getAvailabilityZones:getAvailabilityZones":
                     return { id: region, names: [`${region}a`, `${region}b`, `${region}c`], zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return { id: account, accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST" };
                 case "aws:index/getRegion:getRegion":
                     return { id: region, region, name: region };
                 default:

@@ -4,7 +4,6 @@
 // the stack outputs. One program run per process: the Pulumi runtime keeps
 // global state, as it does under the CLI.
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
 
 import { repoRoot } from "./docker";
 import { readProject } from "./stack-config";
@@ -21,6 +20,8 @@ export interface RecordedResource {
     parent?: string;
     protect: boolean;
     retainOnDelete: boolean;
+    /** Input properties the engine leaves as they are on an update. */
+    ignoreChanges: string[];
     dependsOn: string[];
     /** A custom resource (one a provider creates), as opposed to a component. */
     custom: boolean;
@@ -48,6 +49,8 @@ export interface RunOptions {
     mocks: pulumi.runtime.Mocks;
     /** As `pulumi preview` (true) or `pulumi up` (false). */
     preview?: boolean;
+    /** The project folder (where Pulumi.yaml is); this repository by default. */
+    projectDir?: string;
 }
 
 let ran = false;
@@ -57,7 +60,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         throw new Error("runProgram: one program run per process");
     }
     ran = true;
-    const project = readProject().name;
+    const { name: project, programDir } = readProject(opts.projectDir ?? repoRoot);
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
     const byUrn = new Map<string, RecordedResource>();
@@ -83,45 +86,53 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
 
     pulumi.runtime.setAllConfig(opts.config, []);
     await pulumi.runtime.setMocks(recording, project, opts.stack, opts.preview ?? false);
+    // The CLI runs a program whose `main` is a folder in that folder, and starts its
+    // providers there: relative paths in resource inputs are resolved from it.
+    const callerDir = process.cwd();
+    process.chdir(programDir);
+    try {
+        const outputs: Record<string, unknown> = {};
+        // As the CLI's Node.js host does: the program runs inside the root stack resource.
+        await pulumi.runtime.runInPulumiStack(async () => {
+            // Options (protect, retainOnDelete, dependsOn, parent) are seen here, before registration.
+            pulumi.runtime.registerStackTransformation((t) => {
+                const urn = urnOf(t.type, t.name);
+                const rec: RecordedResource = {
+                    urn,
+                    type: t.type,
+                    name: t.name,
+                    inputs: {},
+                    custom: !(t.resource instanceof pulumi.ComponentResource), // the prototype is set while constructing
+                    registered: false,
+                    parent: t.opts.parent ? resourceKey(t.opts.parent) : undefined,
+                    protect: t.opts.protect === true,
+                    retainOnDelete: t.opts.retainOnDelete === true,
+                    ignoreChanges: t.opts.ignoreChanges ?? [],
+                    dependsOn: (Array.isArray(t.opts.dependsOn) ? t.opts.dependsOn : t.opts.dependsOn ? [t.opts.dependsOn] : []).map((d) =>
+                        resourceKey(d as pulumi.Resource),
+                    ),
+                };
+                resources.push(rec);
+                byUrn.set(urn, rec);
+                return undefined;
+            });
 
-    const outputs: Record<string, unknown> = {};
-    // As the CLI's Node.js host does: the program runs inside the root stack resource.
-    await pulumi.runtime.runInPulumiStack(async () => {
-        // Options (protect, retainOnDelete, dependsOn, parent) are seen here, before registration.
-        pulumi.runtime.registerStackTransformation((t) => {
-            const urn = urnOf(t.type, t.name);
-            const rec: RecordedResource = {
-                urn,
-                type: t.type,
-                name: t.name,
-                inputs: {},
-                custom: !(t.resource instanceof pulumi.ComponentResource), // the prototype is set while constructing
-                registered: false,
-                parent: t.opts.parent ? resourceKey(t.opts.parent) : undefined,
-                protect: t.opts.protect === true,
-                retainOnDelete: t.opts.retainOnDelete === true,
-                dependsOn: (Array.isArray(t.opts.dependsOn) ? t.opts.dependsOn : t.opts.dependsOn ? [t.opts.dependsOn] : []).map((d) =>
-                    resourceKey(d as pulumi.Resource),
-                ),
-            };
-            resources.push(rec);
-            byUrn.set(urn, rec);
-            return undefined;
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are in place
+            const program = require(programDir) as Record<string, unknown>;
+            for (const [key, value] of Object.entries(program)) {
+                if (value === undefined) continue;
+                outputs[key] = await resolve(value);
+            }
+            return program;
         });
-
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are in place
-        const program = require(path.join(repoRoot, "infra")) as Record<string, unknown>;
-        for (const [key, value] of Object.entries(program)) {
-            if (value === undefined) continue;
-            outputs[key] = await resolve(value);
-        }
-        return program;
-    });
-    // Let every registration the program started reach the mocks, and settle.
-    await waitForRegistrations(resources);
-    // Wait for the stack outputs' registration and every other outstanding call, as the CLI's host does.
-    await pulumi.runtime.disconnect();
-    return { resources, calls, outputs };
+        // Let every registration the program started reach the mocks, and settle.
+        await waitForRegistrations(resources);
+        // Wait for the stack outputs' registration and every other outstanding call, as the CLI's host does.
+        await pulumi.runtime.disconnect();
+        return { resources, calls, outputs };
+    } finally {
+        process.chdir(callerDir);
+    }
 }
 
 /** "type::name" of a resource object, from the SDK's own bookkeeping fields. */

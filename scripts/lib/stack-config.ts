@@ -15,19 +15,22 @@ export interface ProjectConfigKey {
 
 export interface Project {
     name: string;
+    /** The folder the program runs in (the CLI's working directory for it and its providers). */
+    programDir: string;
     config: Record<string, ProjectConfigKey>;
 }
 
 export function readProject(root = repoRoot): Project {
     const doc = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
         name: string;
+        main?: string;
         config?: Record<string, { type: ProjectConfigKey["type"]; default?: unknown; description?: string }>;
     };
     const config: Record<string, ProjectConfigKey> = {};
     for (const [key, decl] of Object.entries(doc.config ?? {})) {
         config[key] = { type: decl.type, default: scalar(decl.default), description: decl.description ?? "" };
     }
-    return { name: doc.name, config };
+    return { name: doc.name, programDir: path.resolve(root, doc.main ?? "."), config };
 }
 
 /** The stack file's `config:` map, values as strings (the CLI stores them so). */

@@ -15,7 +15,6 @@ const MaxBodyBytes = 16 << 10
 type BuildInfo struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
-	Commit    string `json:"commit"`
 	GoVersion string `json:"go"`
 }
 

@@ -16,7 +16,7 @@ func newTestServer(t *testing.T) (http.Handler, *Readiness, *bytes.Buffer) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	readiness := &Readiness{}
-	info := BuildInfo{Name: "calculator", Version: "1.2.3", Commit: "abc123", GoVersion: "go-test"}
+	info := BuildInfo{Name: "calculator", Version: "src-0123456789ab", GoVersion: "go-test"}
 	return NewServer(logger, info, readiness), readiness, &logs
 }
 
@@ -151,12 +151,12 @@ func TestProbesAndInfo(t *testing.T) {
 	if r := get("/healthz"); r.status != 200 {
 		t.Fatalf("/healthz must stay 200 while draining, got %d", r.status)
 	}
-	if r := get("/version"); r.body["version"] != "1.2.3" || r.body["commit"] != "abc123" || r.body["go"] != "go-test" {
+	if r := get("/version"); r.body["version"] != "src-0123456789ab" || r.body["go"] != "go-test" {
 		t.Fatalf("/version: %v", r.body)
 	}
 	r := get("/")
 	links, _ := r.body["links"].(map[string]any)
-	if r.status != 200 || r.body["name"] != "calculator" || r.body["version"] != "1.2.3" || links["evaluate"] != "/v1/evaluate" {
+	if r.status != 200 || r.body["name"] != "calculator" || r.body["version"] != "src-0123456789ab" || links["evaluate"] != "/v1/evaluate" {
 		t.Fatalf("/: %d %v", r.status, r.body)
 	}
 }

@@ -1,0 +1,96 @@
+// The version the program stamps on app/'s image, which /version answers:
+// "src-" and 12 hex digits of a digest of app/'s build context. It names the
+// source, not a commit; this finds the one from the other.
+//
+//   npm run -s source-version                      this working tree
+//   npm run -s source-version -- REV...            those commits (git revisions)
+//   npm run -s source-version -- --find VERSION    the commits whose app/ gives VERSION
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+import { imageSource } from "../infra/source";
+import { appDir, repoRoot } from "./lib/docker";
+
+const usage = "usage: npm run -s source-version [-- REV... | -- --find VERSION]";
+
+function git(args: string[], cwd = repoRoot): string {
+    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 }).trim();
+}
+
+function versionOfDir(app: string): string {
+    return imageSource(app, path.join(app, "Dockerfile")).version;
+}
+
+/** The version of app/ as a commit holds it, read from git (no checkout needed). */
+export function versionAt(rev: string, root = repoRoot): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "source-version-"));
+    try {
+        const archive = path.join(dir, "app.tar");
+        execFileSync("git", ["archive", "--output", archive, rev, "app"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+        execFileSync("tar", ["-xf", archive, "-C", dir]);
+        if (!fs.existsSync(path.join(dir, "app", "Dockerfile"))) throw new Error(`${rev} has no app/Dockerfile: no image is built from it`);
+        return versionOfDir(path.join(dir, "app"));
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Commits that changed app/ and leave it at `version`, newest first, as "hash date subject". */
+export function findVersion(version: string, root = repoRoot): string[] {
+    const byTree = new Map<string, string>(); // app/ tree -> version: one archive per distinct tree
+    const found: string[] = [];
+    for (const line of git(["log", "--format=%H %cs %s", "--", "app"], root).split("\n").filter(Boolean)) {
+        const commit = line.slice(0, line.indexOf(" "));
+        let tree: string;
+        try {
+            git(["cat-file", "-e", `${commit}:app/Dockerfile`], root);
+            tree = git(["rev-parse", `${commit}:app`], root);
+        } catch {
+            continue; // app/ or its Dockerfile is missing there: no image was built from it
+        }
+        if (!byTree.has(tree)) byTree.set(tree, versionAt(commit, root));
+        if (byTree.get(tree) === version) found.push(line);
+    }
+    return found;
+}
+
+function main(argv: string[]): number {
+    if (argv[0] === "-h" || argv[0] === "--help") {
+        process.stdout.write(`${usage}\n`);
+        return 0;
+    }
+    if (argv[0] === "--find") {
+        const version = argv[1];
+        if (!version || argv.length > 2 || !/^src-[0-9a-f]{12}$/.test(version)) {
+            process.stderr.write(`--find takes one version such as src-0123456789ab\n${usage}\n`);
+            return 2;
+        }
+        const found = findVersion(version);
+        const shallow = git(["rev-parse", "--is-shallow-repository"]) === "true";
+        for (const line of found) process.stdout.write(`${line}\n`);
+        if (found.length === 0) {
+            process.stderr.write(
+                `no commit here leaves app/ at ${version}${shallow ? " (this clone is shallow: `git fetch --unshallow` for all of history)" : ""}\n`,
+            );
+            return 1;
+        }
+        return 0;
+    }
+    if (argv.length === 0) {
+        process.stdout.write(`${versionOfDir(appDir)}\n`);
+        return 0;
+    }
+    for (const rev of argv) process.stdout.write(`${versionAt(rev)} ${rev}\n`);
+    return 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exit(main(process.argv.slice(2)));
+    } catch (err) {
+        process.stderr.write(`source-version: ${(err as Error).message}\n`);
+        process.exit(1);
+    }
+}

@@ -88,6 +88,28 @@ func startApp(t *testing.T, vars map[string]string) (string, func(), <-chan erro
 	return base, sigterm, done, stdout
 }
 
+// returned is what run returned, which it must within 5s of the event named.
+func returned(t *testing.T, done <-chan error, after string) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("run did not return within 5s of %s", after)
+		return nil
+	}
+}
+
+// stillRunning fails the test if run has returned.
+func stillRunning(t *testing.T, done <-chan error, when string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("run returned %s: %v", when, err)
+	default:
+	}
+}
+
 // waitForLog polls the log output for a line containing want.
 func waitForLog(t *testing.T, stdout *syncBuffer, want string) {
 	t.Helper()
@@ -153,13 +175,8 @@ func TestRunServesAndStops(t *testing.T) {
 	}
 
 	sigterm()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run after SIGTERM: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not stop within 5s of SIGTERM")
+	if err := returned(t, done, "SIGTERM"); err != nil {
+		t.Fatalf("run after SIGTERM: %v", err)
 	}
 	for _, want := range []string{`"msg":"listening"`, `"msg":"request"`, `"msg":"draining"`, `"msg":"stopped"`} {
 		if !strings.Contains(stdout.String(), want) {
@@ -315,11 +332,7 @@ func TestDrain(t *testing.T) {
 		t.Fatal("the server still accepts connections 3s after shutdown began")
 	}
 
-	select {
-	case err := <-done:
-		t.Fatalf("run returned (%v) while a request was still in flight", err)
-	default:
-	}
+	stillRunning(t, done, "while a request was still in flight")
 
 	// Finish the slow request: it must get a complete 200.
 	if _, err := io.WriteString(slow, body); err != nil {
@@ -334,13 +347,8 @@ func TestDrain(t *testing.T) {
 		t.Fatalf("in-flight request: %d %v %v", resp.StatusCode, got, err)
 	}
 
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run after drain: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not return after the last request finished")
+	if err := returned(t, done, "the last request finished"); err != nil {
+		t.Fatalf("run after drain: %v", err)
 	}
 }
 
@@ -350,13 +358,8 @@ func TestDrainTimeout(t *testing.T) {
 	base, sigterm, done, _ := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
 	startSlowRequest(t, strings.TrimPrefix(base, "http://"), 100) // its body never comes
 	sigterm()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
-			t.Fatalf("want an error naming SHUTDOWN_TIMEOUT, got %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not give up after SHUTDOWN_TIMEOUT")
+	if err := returned(t, done, "SHUTDOWN_TIMEOUT passed"); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
+		t.Fatalf("want an error naming SHUTDOWN_TIMEOUT, got %v", err)
 	}
 }
 
@@ -440,11 +443,7 @@ func TestDrainEndsKeepAlive(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || !res.Close {
 		t.Fatalf("during the drain: %d, Connection: close %v; want 503 and close", res.StatusCode, res.Close)
 	}
-	select {
-	case err := <-done:
-		t.Fatalf("run returned during DRAIN_DELAY: %v", err)
-	default:
-	}
+	stillRunning(t, done, "during DRAIN_DELAY")
 }
 
 // TestSecondSignalEndsDrain: a second SIGTERM (or Ctrl-C) does not wait for
@@ -463,19 +462,10 @@ func TestSecondSignalEndsDrain(t *testing.T) {
 			stuck, stuckReader := startSlowRequest(t, strings.TrimPrefix(base, "http://"), 100)
 			sigterm()
 			waitForLog(t, stdout, `"msg":"draining"`)
-			select {
-			case err := <-done:
-				t.Fatalf("run returned before the second signal: %v", err)
-			default:
-			}
+			stillRunning(t, done, "before the second signal")
 			sigterm()
-			select {
-			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), "second terminated") {
-					t.Fatalf("want an error naming the second signal, got %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("run did not return within 5s of the second signal")
+			if err := returned(t, done, "the second signal"); err == nil || !strings.Contains(err.Error(), "second terminated") {
+				t.Fatalf("want an error naming the second signal, got %v", err)
 			}
 			_ = stuck.SetReadDeadline(time.Now().Add(5 * time.Second))
 			if _, err := stuckReader.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {

@@ -97,6 +97,7 @@ export class ServiceImage extends pulumi.ComponentResource {
                         cacheFrom: { images: [imageName] },
                         args: {
                             VERSION: source.version,
+                            // File times in the image; BuildKit 0.11 and later date the image config from it too.
                             SOURCE_DATE_EPOCH: "0",
                             BUILDKIT_INLINE_CACHE: "1",
                             ...(args.goImage ? { GO_IMAGE: args.goImage } : {}),

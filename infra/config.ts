@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export type CpuArchitecture = "X86_64" | "ARM64";
-export type VpcMode = "default" | "new";
+export type VpcMode = "default" | "new" | "existing";
 
 export interface StackConfig {
     cpu: number;
@@ -19,8 +19,20 @@ export interface StackConfig {
     maxCount: number;
     spot: boolean;
     vpc: VpcMode;
-    /** ACM certificate for HTTPS on 443; undefined serves plain HTTP on 80. */
+    /** With vpc "existing": the VPC, the load balancer's subnets, and the tasks' (none: the public ones). */
+    vpcId?: string;
+    publicSubnetIds: string[];
+    privateSubnetIds: string[];
+    /** With vpc "new": tasks in private subnets behind a NAT gateway. */
+    natGateway: boolean;
+    /** The service's own name, served over HTTPS; undefined serves plain HTTP on the load balancer's name. */
+    domainName?: string;
+    /** The Route 53 zone that holds domainName; undefined looks it up by the domain's parent name. */
+    hostedZoneId?: string;
+    /** An ACM certificate for domainName; undefined requests one, validated by DNS in the zone. */
     certificateArn?: string;
+    /** Load balancer access logs to an S3 bucket the stack owns. */
+    accessLogs: boolean;
     logRetentionDays: number;
     imagesToKeep: number;
     containerInsights: boolean;
@@ -71,7 +83,14 @@ export const configKeys = [
     "maxCount",
     "spot",
     "vpc",
+    "vpcId",
+    "publicSubnetIds",
+    "privateSubnetIds",
+    "natGateway",
+    "domainName",
+    "hostedZoneId",
     "certificateArn",
+    "accessLogs",
     "logRetentionDays",
     "imagesToKeep",
     "containerInsights",
@@ -206,13 +225,77 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
             `${project}:spot is true with ${project}:cpuArchitecture ARM64, but Fargate Spot runs only X86_64 tasks (the service would never reach a steady state); set spot to false or cpuArchitecture to X86_64`,
         );
     }
-    const vpc = oneOf<VpcMode>("vpc", ["default", "new"]);
+    const vpc = oneOf<VpcMode>("vpc", ["default", "new", "existing"]);
+    const vpcId = str("vpcId") ?? "";
+    const idList = (key: ConfigKey, prefix: string): string[] => {
+        const raw = str(key) ?? "";
+        const ids = raw
+            .split(",")
+            .map((id) => id.trim())
+            .filter((id) => id !== "");
+        const bad = ids.filter((id) => !new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`).test(id));
+        if (bad.length > 0 || (raw.trim() !== "" && ids.length === 0)) {
+            problems.push(
+                `${project}:${key} is ${JSON.stringify(raw)}; it accepts ${prefix} IDs separated by commas, e.g. ${prefix}-0a1b2c3d,${prefix}-4e5f6a7b`,
+            );
+        } else if (new Set(ids).size !== ids.length) {
+            problems.push(`${project}:${key} is ${JSON.stringify(raw)}; it names a subnet twice`);
+        }
+        return ids;
+    };
+    const publicSubnetIds = idList("publicSubnetIds", "subnet");
+    const privateSubnetIds = idList("privateSubnetIds", "subnet");
+    const natGateway = bool("natGateway");
+    if (vpc === "existing") {
+        if (!/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/.test(vpcId)) {
+            problems.push(
+                `${project}:vpcId is ${JSON.stringify(vpcId)}; with vpc "existing" it accepts a VPC ID such as vpc-0a1b2c3d4e5f60718`,
+            );
+        }
+        if (publicSubnetIds.length < 2) {
+            problems.push(
+                `${project}:publicSubnetIds names ${publicSubnetIds.length} subnet(s); with vpc "existing" the load balancer needs public subnets in at least two availability zones`,
+            );
+        }
+        const both = privateSubnetIds.filter((id) => publicSubnetIds.includes(id));
+        if (both.length > 0) problems.push(`${project}:privateSubnetIds and publicSubnetIds both name ${both.join(", ")}`);
+    } else {
+        for (const key of ["vpcId", "publicSubnetIds", "privateSubnetIds"] as const) {
+            if ((source.get(key) ?? "").trim() !== "") {
+                problems.push(`${project}:${key} is set, but ${project}:vpc is "${vpc}"; set vpc to "existing" to use your own network`);
+            }
+        }
+    }
+    if (natGateway && vpc !== "new") {
+        problems.push(
+            `${project}:natGateway is true, but ${project}:vpc is "${vpc}"; a NAT gateway comes with vpc "new" (with vpc "existing", name privateSubnetIds that already have a way out)`,
+        );
+    }
+
+    const domainName = (str("domainName") ?? "").trim().toLowerCase().replace(/\.$/, "");
+    if (domainName !== "" && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)) {
+        problems.push(`${project}:domainName is ${JSON.stringify(domainName)}; it accepts a DNS name such as calc.example.com`);
+    }
+    const hostedZoneId = (str("hostedZoneId") ?? "").trim();
+    if (hostedZoneId !== "" && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) {
+        problems.push(
+            `${project}:hostedZoneId is ${JSON.stringify(hostedZoneId)}; it accepts a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ`,
+        );
+    }
+    if (hostedZoneId !== "" && domainName === "") {
+        problems.push(`${project}:hostedZoneId is set without ${project}:domainName; it is the zone that holds domainName`);
+    }
     const certRaw = str("certificateArn") ?? "";
     if (certRaw !== "" && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certRaw)) {
         problems.push(
-            `${project}:certificateArn is ${JSON.stringify(certRaw)}; it accepts an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or "" for HTTP only`,
+            `${project}:certificateArn is ${JSON.stringify(certRaw)}; it accepts an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or "" to have one made for domainName`,
+        );
+    } else if (certRaw !== "" && domainName === "") {
+        problems.push(
+            `${project}:certificateArn is set without ${project}:domainName; no certificate can cover the load balancer's own name (*.elb.amazonaws.com), so HTTPS needs your domain: set domainName`,
         );
     }
+    const accessLogs = bool("accessLogs");
     const logRetentionDays = int("logRetentionDays", (n) => logRetentionValues.includes(n), `one of ${logRetentionValues.join(", ")}`);
     const imagesToKeep = int("imagesToKeep", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
     const containerInsights = bool("containerInsights");
@@ -237,7 +320,14 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         maxCount,
         spot,
         vpc,
+        vpcId: vpc === "existing" ? vpcId : undefined,
+        publicSubnetIds,
+        privateSubnetIds,
+        natGateway,
+        domainName: domainName === "" ? undefined : domainName,
+        hostedZoneId: hostedZoneId === "" ? undefined : hostedZoneId,
         certificateArn: certRaw === "" ? undefined : certRaw,
+        accessLogs,
         logRetentionDays,
         imagesToKeep,
         containerInsights,

@@ -1,10 +1,13 @@
-// The stack: config -> image in ECR -> network -> Fargate service behind a
-// load balancer -> outputs. Each step is a component in a module of its own.
+// The stack: config -> image in ECR -> network (-> domain, access logs) ->
+// Fargate service behind a load balancer -> outputs. Each step is a component
+// in a module of its own.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
+import { AccessLogBucket, accessLogPrefix } from "./access-logs";
 import { loadConfig } from "./config";
+import { ServiceDomain } from "./domain";
 import { ServiceImage } from "./image";
 import { Network } from "./network";
 import { WebService } from "./service";
@@ -31,15 +34,41 @@ const image = new ServiceImage(
     { providers: { aws: provider } },
 );
 
-const network = new Network("calculator", { vpc: config.vpc }, { providers: { aws: provider } });
+const project = pulumi.getProject();
+const network = new Network(
+    "calculator",
+    {
+        project,
+        vpc: config.vpc,
+        vpcId: config.vpcId,
+        publicSubnetIds: config.publicSubnetIds,
+        privateSubnetIds: config.privateSubnetIds,
+        natGateway: config.natGateway,
+    },
+    { providers: { aws: provider } },
+);
+
+const domain = config.domainName
+    ? new ServiceDomain(
+          "calculator",
+          { project, domainName: config.domainName, hostedZoneId: config.hostedZoneId, certificateArn: config.certificateArn },
+          { providers: { aws: provider } },
+      )
+    : undefined;
+
+const accessLogs = config.accessLogs
+    ? new AccessLogBucket("calculator", { retentionDays: config.logRetentionDays }, { providers: { aws: provider } })
+    : undefined;
 
 const service = new WebService(
     "calculator",
     {
-        project: pulumi.getProject(),
+        project,
         stack: pulumi.getStack(),
         vpcId: network.vpcId,
-        subnetIds: network.publicSubnetIds,
+        loadBalancerSubnetIds: network.loadBalancerSubnetIds,
+        taskSubnetIds: network.taskSubnetIds,
+        assignPublicIp: network.tasksNeedPublicIp,
         imageRef: image.imageRef,
         containerPort: config.containerPort,
         cpu: config.cpu,
@@ -49,14 +78,19 @@ const service = new WebService(
         minCount: config.minCount,
         maxCount: config.maxCount,
         spot: config.spot,
-        certificateArn: config.certificateArn,
+        domain:
+            domain && config.domainName
+                ? { name: config.domainName, zoneId: domain.zoneId, certificateArn: domain.certificateArn }
+                : undefined,
+        accessLogs: accessLogs && { bucket: accessLogs.bucketName, prefix: accessLogPrefix, ready: accessLogs.policy },
         logRetentionDays: config.logRetentionDays,
         containerInsights: config.containerInsights,
     },
     { providers: { aws: provider } },
 );
 
-// The stack outputs. The single-stage comparison appears only when it was built.
+// The stack outputs. The access logs' bucket and the single-stage comparison
+// appear only when they were made.
 export = {
     url: service.url,
     imageRef: image.imageRef,
@@ -66,6 +100,7 @@ export = {
     clusterName: service.clusterName,
     serviceName: service.serviceName,
     logGroupName: service.logGroupName,
+    ...(accessLogs ? { accessLogsBucket: accessLogs.bucketName } : {}),
     ...(image.singleStageImageSizeBytes && image.imageSizeReduction
         ? { singleStageImageSizeBytes: image.singleStageImageSizeBytes, imageSizeReduction: image.imageSizeReduction }
         : {}),

@@ -12,7 +12,11 @@ export interface WebServiceArgs {
     project: string;
     stack: string;
     vpcId: pulumi.Input<string>;
-    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** Public subnets, two zones or more. */
+    loadBalancerSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    taskSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** Tasks in public subnets need a public IP to reach ECR and CloudWatch Logs; behind a NAT gateway or endpoints they must not have one. */
+    assignPublicIp: boolean;
     /** repository@sha256:... of the image to run: a digest, never a tag. */
     imageRef: pulumi.Input<string>;
     containerPort: number;
@@ -24,7 +28,10 @@ export interface WebServiceArgs {
     minCount: number;
     maxCount: number;
     spot: boolean;
-    certificateArn?: string;
+    /** The service's own name: HTTPS on it with this (validated) certificate, and an alias record in the zone. */
+    domain?: { name: string; zoneId: pulumi.Input<string>; certificateArn: pulumi.Input<string> };
+    /** Where the load balancer writes its access logs; `ready` is the bucket policy that lets it. */
+    accessLogs?: { bucket: pulumi.Input<string>; prefix: string; ready: pulumi.Resource };
     logRetentionDays: number;
     containerInsights: boolean;
 }
@@ -125,7 +132,7 @@ export class WebService extends pulumi.ComponentResource {
     constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:WebService", name, {}, opts);
         const parent = { parent: this };
-        const https = args.certificateArn !== undefined;
+        const https = args.domain !== undefined;
 
         // Network access: the world reaches the load balancer; the load balancer reaches
         // only the tasks, and only the load balancer reaches them. The rules are resources
@@ -188,12 +195,14 @@ export class WebService extends pulumi.ComponentResource {
                 loadBalancerType: "application",
                 internal: false,
                 securityGroups: [lbSecurityGroup.id],
-                subnets: args.subnetIds,
+                subnets: args.loadBalancerSubnetIds,
                 enableDeletionProtection: false,
                 dropInvalidHeaderFields: true,
                 idleTimeout: loadBalancerIdleTimeoutSeconds,
+                accessLogs: args.accessLogs ? { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } : undefined,
             },
-            parent,
+            // The load balancer checks that it may write to the bucket when logging is turned on.
+            { parent: this, dependsOn: args.accessLogs ? [args.accessLogs.ready] : [] },
         );
         const targetGroup = new aws.lb.TargetGroup(
             "app",
@@ -238,7 +247,7 @@ export class WebService extends pulumi.ComponentResource {
                         loadBalancerArn: loadBalancer.arn,
                         port: 443,
                         protocol: "HTTPS",
-                        certificateArn: args.certificateArn,
+                        certificateArn: args.domain!.certificateArn,
                         sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
                         defaultActions: forward,
                     },
@@ -309,9 +318,9 @@ export class WebService extends pulumi.ComponentResource {
                 forceNewDeployment: true,
                 platformVersion: "LATEST",
                 networkConfiguration: {
-                    subnets: args.subnetIds,
+                    subnets: args.taskSubnetIds,
                     securityGroups: [taskSecurityGroup.id],
-                    assignPublicIp: true, // pulls from ECR without a NAT gateway
+                    assignPublicIp: args.assignPublicIp,
                 },
                 loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: args.containerPort }],
                 healthCheckGracePeriodSeconds: 30,
@@ -372,7 +381,20 @@ export class WebService extends pulumi.ComponentResource {
         });
 
         this.loadBalancerDnsName = loadBalancer.dnsName;
-        this.url = pulumi.interpolate`${https ? "https" : "http"}://${loadBalancer.dnsName}`;
+        if (args.domain) {
+            new aws.route53.Record(
+                "alias",
+                {
+                    zoneId: args.domain.zoneId,
+                    name: args.domain.name,
+                    type: "A",
+                    aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+                },
+                parent,
+            );
+        }
+
+        this.url = args.domain ? pulumi.output(`https://${args.domain.name}`) : pulumi.interpolate`http://${loadBalancer.dnsName}`;
         this.clusterName = cluster.name;
         this.serviceName = service.name;
         this.logGroupName = logGroup.name;

@@ -26,8 +26,8 @@ import {
     tail,
 } from "./lib/docker";
 import { engine } from "./lib/engine";
-import { fakeAws } from "./lib/fake-aws";
-import { ProgramRun, runProgram } from "./lib/mock-program";
+import { FakeWorld, defaultWorld, fakeAws } from "./lib/fake-aws";
+import { ProgramError, ProgramRun, runProgram } from "./lib/mock-program";
 import { effectiveConfig, readProject, readStackFile } from "./lib/stack-config";
 
 const T = {
@@ -40,7 +40,33 @@ const T = {
 
 /** AWS resources the program declares that `npm start` models but does not run. */
 const modelled =
-    "VPC and subnets, load balancer and listeners (the URL goes straight to the container), ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead)";
+    "VPC, subnets and NAT gateway, load balancer and listeners (the URL goes straight to the container), DNS records and certificate, ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead), the access logs' bucket";
+
+/**
+ * The account the lookups see: the default one, plus whatever the stack's
+ * config names (its own VPC's subnets, its domain's hosted zone), so that
+ * every option runs here as the program would run it against AWS.
+ */
+export function localWorld(config: Record<string, string>, project: string): Partial<FakeWorld> {
+    const get = (key: string) => (config[`${project}:${key}`] ?? "").trim();
+    const ids = (key: string) =>
+        get(key)
+            .split(",")
+            .map((id) => id.trim())
+            .filter(Boolean);
+    const configured = [...ids("publicSubnetIds"), ...ids("privateSubnetIds")].map((id, i) => ({
+        id,
+        vpcId: get("vpcId"),
+        ...defaultWorld.zones.map((z) => ({ availabilityZone: z.name, availabilityZoneId: z.zoneId }))[i % 2],
+        defaultForAz: false,
+    }));
+    const domain = get("domainName").toLowerCase();
+    const zoneName = domain.slice(domain.indexOf(".") + 1);
+    return {
+        subnets: [...defaultWorld.subnets, ...configured],
+        hostedZones: domain ? [{ zoneId: get("hostedZoneId") || "ZLOCALSTANDIN", name: get("hostedZoneId") ? domain : zoneName }] : [],
+    };
+}
 
 interface Args {
     stack: string;
@@ -87,14 +113,17 @@ class LocalAws {
     private failed!: (err: Error) => void;
     /** Rejects as soon as a stand-in fails, so a failed build does not leave the program waiting. */
     readonly failure = new Promise<never>((_, reject) => (this.failed = reject));
-    readonly fake = fakeAws();
+    readonly fake: pulumi.runtime.Mocks;
     readonly pushed: { ref: string; repository: string; digest: string; platform?: string }[] = [];
 
     constructor(
         private readonly env: DockerEnv,
         private readonly stack: string,
         private readonly containerPort: string,
-    ) {}
+        world: Partial<FakeWorld>,
+    ) {
+        this.fake = fakeAws({ world });
+    }
 
     readonly mocks: pulumi.runtime.Mocks = {
         newResource: async (args) => {
@@ -304,13 +333,15 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     } catch (err) {
         throw new Fatal((err as Error).message);
     }
-    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`]);
+    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`], localWorld(config, project.name));
     say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real)`);
     let run: ProgramRun;
     try {
         run = await Promise.race([runProgram({ stack: args.stack, config, mocks: local.mocks }), local.failure]);
     } catch (err) {
-        if (err instanceof ConfigError || (err as Error).name === "ConfigError") throw new Fatal((err as Error).message);
+        if (err instanceof ConfigError || (err as Error).name === "ConfigError" || err instanceof ProgramError) {
+            throw new Fatal((err as Error).message);
+        }
         throw err;
     }
 
@@ -320,9 +351,10 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     const [def] = JSON.parse(task.containerDefinitions);
     const tg = inputsOf(run, T.tg);
     const port = def.portMappings[0].containerPort as number;
-    if (String(outputs.url).startsWith("https://")) {
-        say("note: certificateArn makes the real stack serve HTTPS; the local stack serves HTTP");
-        outputs.url = String(outputs.url).replace(/^https:/, "http:");
+    const localUrl = `http://127.0.0.1:${port}`;
+    if (outputs.url !== localUrl) {
+        say(`note: on AWS the stack serves ${String(outputs.url)}; here the container serves ${localUrl}`);
+        outputs.url = localUrl;
     }
 
     const arch = task.runtimePlatform?.cpuArchitecture ?? "X86_64";

@@ -130,6 +130,33 @@ describe("npm start (local stack on the real engine)", function () {
         }
     });
 
+    it("runs a stack with every production option, modelling what it cannot run (network, DNS, certificate, logs bucket)", async function () {
+        for (const options of [
+            ["vpc=new", "natGateway=true", "domainName=calc.example.com", "accessLogs=true"],
+            [
+                "vpc=existing",
+                "vpcId=vpc-0a1b2c3d4e5f60718",
+                "publicSubnetIds=subnet-0a1b2c3d,subnet-0a1b2c3e",
+                "privateSubnetIds=subnet-0b1b2c3d",
+            ],
+        ]) {
+            const port = await freePort();
+            const res = await runLocal(["--check", "-c", `containerPort=${port}`, ...options.flatMap((o) => ["-c", o])]);
+            assert.equal(res.code, 0, res.stderr);
+            const outputs = JSON.parse(res.stdout);
+            assert.equal(outputs.url, `http://127.0.0.1:${port}`, "the local URL goes straight to the container");
+            assert.match(res.stderr, /"result":14/);
+            if (options.includes("domainName=calc.example.com")) {
+                assert.match(
+                    res.stderr,
+                    /on AWS the stack serves https:\/\/calc\.example\.com; here the container serves http:\/\/127\.0\.0\.1:/,
+                );
+                assert.match(String(outputs.accessLogsBucket), /^access-logs-/);
+            }
+            assert.equal(await leftovers("dev"), "");
+        }
+    });
+
     it("Ctrl-C while the container is starting: stops and removes it, exit 0", async function () {
         const port = await freePort();
         const p = startLocal(["-c", `containerPort=${port}`]);

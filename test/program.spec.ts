@@ -10,11 +10,12 @@ import * as path from "path";
 import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig } from "../infra/config";
 import { digestOf, lifecyclePolicy } from "../infra/image";
 import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
+import { accessLogPrefix } from "../infra/access-logs";
 import { humanBytes, sizeReduction } from "../infra/size";
 import { sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
 import { readProject, readStackFile } from "../scripts/lib/stack-config";
-import { autoName, defaultFake } from "../scripts/lib/fake-aws";
+import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, changedResources, failureOf, isSecret, refusedUpdates, runUncached, runUnderMocks, shortUrn } from "./harness";
 
 const project = readProject();
@@ -40,6 +41,15 @@ const T = {
     role: "aws:iam/role:Role",
     attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    nat: "aws:ec2/natGateway:NatGateway",
+    certificate: "aws:acm/certificate:Certificate",
+    certificateValidation: "aws:acm/certificateValidation:CertificateValidation",
+    record: "aws:route53/record:Record",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    lifecycle2: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     taskDef: "aws:ecs/taskDefinition:TaskDefinition",
     service: "aws:ecs/service:Service",
     scalingTarget: "aws:appautoscaling/target:Target",
@@ -83,6 +93,7 @@ describe("program (Pulumi mocks)", function () {
         it("declares every key in Pulumi.yaml with a type, a default and a description", function () {
             const keys = Object.keys(project.config).sort();
             assert.deepEqual(keys, [
+                "accessLogs",
                 "certificateArn",
                 "compareSingleStage",
                 "containerInsights",
@@ -90,13 +101,19 @@ describe("program (Pulumi mocks)", function () {
                 "cpu",
                 "cpuArchitecture",
                 "desiredCount",
+                "domainName",
+                "hostedZoneId",
                 "imagesToKeep",
                 "logRetentionDays",
                 "maxCount",
                 "memory",
                 "minCount",
+                "natGateway",
+                "privateSubnetIds",
+                "publicSubnetIds",
                 "spot",
                 "vpc",
+                "vpcId",
             ]);
             for (const [key, decl] of Object.entries(project.config)) {
                 assert.ok(["string", "integer", "boolean"].includes(decl.type), `${key}: type ${decl.type}`);
@@ -119,7 +136,14 @@ describe("program (Pulumi mocks)", function () {
                     maxCount: 4,
                     spot: false,
                     vpc: "default",
+                    vpcId: undefined,
+                    publicSubnetIds: [],
+                    privateSubnetIds: [],
+                    natGateway: false,
+                    domainName: undefined,
+                    hostedZoneId: undefined,
                     certificateArn: undefined,
+                    accessLogs: false,
                     logRetentionDays: 7,
                     imagesToKeep: 10,
                     containerInsights: false,
@@ -151,8 +175,19 @@ describe("program (Pulumi mocks)", function () {
             ["minCount", "5", /minCount \(5\) is above .*maxCount \(4\)/],
             ["maxCount", "0", /maxCount is "0"/],
             ["spot", "yes", /spot is "yes"; it accepts true or false/],
-            ["vpc", "custom", /vpc is "custom"; it accepts default or new/],
+            ["vpc", "custom", /vpc is "custom"; it accepts default or new or existing/],
+            ["vpcId", "vpc-0a1b2c3d", /vpcId is set, but .*vpc is "default"; set vpc to "existing"/],
+            ["publicSubnetIds", "subnet-0a1b2c3d", /publicSubnetIds is set, but .*vpc is "default"/],
+            ["natGateway", "true", /natGateway is true, but .*vpc is "default"; a NAT gateway comes with vpc "new"/],
+            ["domainName", "not a name", /domainName is "not a name"; it accepts a DNS name such as calc.example.com/],
+            ["hostedZoneId", "Z123", /hostedZoneId is set without .*domainName/],
             ["certificateArn", "my-cert", /certificateArn is "my-cert"; it accepts an ACM certificate ARN/],
+            [
+                "certificateArn",
+                "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+                /certificateArn is set without .*domainName; no certificate can cover the load balancer's own name \(\*\.elb\.amazonaws\.com\)/,
+            ],
+            ["accessLogs", "yes", /accessLogs is "yes"; it accepts true or false/],
             ["logRetentionDays", "8", /logRetentionDays is "8"; it accepts one of 1, 3, 5, 7, 14/],
             ["imagesToKeep", "0", /imagesToKeep is "0"; it accepts an integer from 1 to 1000/],
             ["containerInsights", "on", /containerInsights is "on"; it accepts true or false/],
@@ -207,6 +242,48 @@ describe("program (Pulumi mocks)", function () {
                         err.message,
                     ),
             );
+        });
+
+        it("takes your own network: a VPC, its public subnets for the load balancer, private ones for the tasks", function () {
+            const c = load({
+                vpc: "existing",
+                vpcId: ownVpc.vpcId,
+                publicSubnetIds: ownVpc.publicSubnetIds.join(", "),
+                privateSubnetIds: ownVpc.privateSubnetIds.join(","),
+            });
+            assert.equal(c.vpcId, ownVpc.vpcId);
+            assert.deepEqual(c.publicSubnetIds, ownVpc.publicSubnetIds);
+            assert.deepEqual(c.privateSubnetIds, ownVpc.privateSubnetIds);
+            const problems = (over: Record<string, string>) => {
+                try {
+                    load({ vpc: "existing", ...over });
+                } catch (err) {
+                    return (err as ConfigError).problems.join("\n");
+                }
+                return "";
+            };
+            assert.match(problems({}), /vpcId is ""; with vpc "existing" it accepts a VPC ID/);
+            assert.match(
+                problems({}),
+                /publicSubnetIds names 0 subnet\(s\); with vpc "existing" the load balancer needs public subnets in at least two/,
+            );
+            assert.match(problems({ publicSubnetIds: "subnet-0a1b2c3d" }), /names 1 subnet/);
+            assert.match(
+                problems({ publicSubnetIds: "subnet-x,subnet-0a1b2c3d" }),
+                /publicSubnetIds is "subnet-x,subnet-0a1b2c3d"; it accepts subnet IDs separated by commas/,
+            );
+            assert.match(
+                problems({ publicSubnetIds: "subnet-0a1b2c3d,subnet-0a1b2c3e", privateSubnetIds: "subnet-0a1b2c3d" }),
+                /privateSubnetIds and .*publicSubnetIds both name subnet-0a1b2c3d/,
+            );
+        });
+
+        it("takes a domain name, and a certificate only with one", function () {
+            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+            const c = load({ domainName: "Calc.Example.com.", certificateArn: cert, hostedZoneId: exampleZone.zoneId });
+            assert.equal(c.domainName, "calc.example.com");
+            assert.equal(c.certificateArn, cert);
+            assert.equal(c.hostedZoneId, exampleZone.zoneId);
         });
 
         it("accepts every Fargate cpu/memory pair and the ARM64 architecture", function () {
@@ -388,12 +465,65 @@ describe("program (Pulumi mocks)", function () {
     });
 
     describe("Network", function () {
-        it("vpc=default uses the default VPC's default subnets and creates no network", function () {
-            assert.equal(defaults.calls("aws:ec2/getVpc:getVpc")[0].inputs.default, true);
+        const zoneIdFilter = (run: Run): string[] => {
+            const filters = run.calls("aws:ec2/getSubnets:getSubnets")[0].inputs.filters as { name: string; values: string[] }[];
+            return filters.find((f) => f.name === "availability-zone-id")!.values;
+        };
+
+        it("vpc=default uses the default VPC's default subnets in zones where Fargate runs, and creates no network", function () {
+            const lookup = defaults.calls("aws:ec2/getVpcs:getVpcs")[0].inputs;
+            assert.deepEqual(lookup.filters, [{ name: "is-default", values: ["true"] }]);
+            assert.deepEqual(zoneIdFilter(defaults), ["use1-az1", "use1-az2", "use1-az4"]);
             assert.equal(defaults.all(T.vpc).length, 0);
             assert.equal(defaults.all(T.subnet).length, 0);
             assert.deepEqual(defaults.inputs(T.lb).subnets, ["subnet-a", "subnet-b", "subnet-c"]);
             assert.equal(defaults.inputs(T.tg).vpcId, "vpc-default");
+            const net = defaults.inputs(T.service).networkConfiguration;
+            assert.deepEqual(net.subnets, ["subnet-a", "subnet-b", "subnet-c"]);
+            assert.equal(net.assignPublicIp, true, "tasks in public subnets need a public IP to pull from ECR");
+        });
+
+        it("an account with no default VPC (a landing zone's): a message naming the ways out, not the provider's", async function () {
+            const message = await failureOf({ fake: { world: { defaultVpcId: null } } });
+            assert.match(message, new RegExp(`${project.name}:vpc is "default", but this account has no default VPC in us-east-1`));
+            assert.match(message, /Set .*vpc to "new" \(the stack makes a VPC\), or to "existing" with .*vpcId and .*publicSubnetIds/);
+            assert.doesNotMatch(message, /no matching EC2 VPC found/);
+        });
+
+        // us-west-1 as an account may see it: Fargate runs in usw1-az1 and usw1-az3 only.
+        const usWest1 = {
+            region: "us-west-1",
+            zones: [
+                { name: "us-west-1a", zoneId: "usw1-az3" },
+                { name: "us-west-1b", zoneId: "usw1-az2" },
+                { name: "us-west-1c", zoneId: "usw1-az1" },
+            ],
+            subnets: ["a", "b", "c"].map((z, i) => ({
+                id: `subnet-w${z}`,
+                vpcId: "vpc-default",
+                availabilityZone: `us-west-1${z}`,
+                availabilityZoneId: ["usw1-az3", "usw1-az2", "usw1-az1"][i],
+                defaultForAz: true,
+            })),
+        };
+
+        it("uses only zones where Fargate runs (us-west-1: not usw1-az2), with the default VPC and with a new one", async function () {
+            const byDefault = await runUnderMocks({ set: { "aws:region": "us-west-1" }, fake: { world: usWest1 } });
+            assert.deepEqual(zoneIdFilter(byDefault), ["usw1-az3", "usw1-az1"]);
+            const made = await runUnderMocks({ set: { "aws:region": "us-west-1", vpc: "new" }, fake: { world: usWest1 } });
+            const zones = made.all(T.subnet).map((s) => made.inputs(T.subnet, s.name).availabilityZone);
+            assert.deepEqual(zones.sort(), ["us-west-1a", "us-west-1c"]);
+        });
+
+        it("fails at preview when fewer than two zones with Fargate remain, saying so", async function () {
+            const oneZone = { ...usWest1, zones: usWest1.zones.slice(0, 2), subnets: usWest1.subnets.slice(0, 2) };
+            const byDefault = await failureOf({ set: { "aws:region": "us-west-1" }, fake: { world: oneZone } });
+            assert.match(
+                byDefault,
+                /its default VPC in us-west-1 has 1 default subnet\(s\) in zones where Fargate runs; the load balancer needs two/,
+            );
+            const made = await failureOf({ set: { "aws:region": "us-west-1", vpc: "new" }, fake: { world: oneZone } });
+            assert.match(made, /vpc is "new", but us-west-1 has 1 availability zone\(s\) where Fargate runs/);
         });
 
         it("vpc=new makes a VPC with two public subnets in two AZs, routed to an internet gateway", async function () {
@@ -409,9 +539,263 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: "gateway-id" }]);
             assert.equal(run.all(T.routeAssoc).length, 2);
             assert.equal(run.all(T.gateway).length, 1);
+            assert.equal(run.all(T.nat).length, 0);
             assert.deepEqual(run.inputs(T.lb).subnets, ["public-1-id", "public-2-id"]);
             assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, ["public-1-id", "public-2-id"]);
-            assert.equal(run.calls("aws:ec2/getVpc:getVpc").length, 0);
+            assert.equal(run.calls("aws:ec2/getVpcs:getVpcs").length, 0);
+        });
+
+        it("vpc=new with natGateway puts the tasks in two private subnets, without public IPs, behind one NAT gateway", async function () {
+            const run = await runUnderMocks({ set: { vpc: "new", natGateway: "true" } });
+            const subnet = (name: string) => run.inputs(T.subnet, name);
+            assert.deepEqual(
+                run
+                    .all(T.subnet)
+                    .map((s) => s.name)
+                    .sort(),
+                ["private-1", "private-2", "public-1", "public-2"],
+            );
+            for (const name of ["private-1", "private-2"]) assert.equal(subnet(name).mapPublicIpOnLaunch, false);
+            assert.deepEqual([subnet("private-1").availabilityZone, subnet("private-2").availabilityZone], ["us-east-1a", "us-east-1b"]);
+            const nat = run.inputs(T.nat);
+            assert.equal(nat.subnetId, "public-1-id", "the NAT gateway sits in a public subnet");
+            assert.equal(nat.allocationId, "nat-id");
+            assert.deepEqual(run.inputs(T.routeTable, "private").routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-id" }]);
+            const assoc = run.all(T.routeAssoc).map((a) => run.inputs(T.routeAssoc, a.name));
+            assert.ok(assoc.some((a) => a.subnetId === "private-1-id" && a.routeTableId === "private-id"));
+            assert.deepEqual(run.inputs(T.lb).subnets, ["public-1-id", "public-2-id"]);
+            const net = run.inputs(T.service).networkConfiguration;
+            assert.deepEqual(net.subnets, ["private-1-id", "private-2-id"]);
+            assert.equal(net.assignPublicIp, false);
+        });
+
+        const existing = {
+            vpc: "existing",
+            vpcId: ownVpc.vpcId,
+            publicSubnetIds: ownVpc.publicSubnetIds.join(","),
+            privateSubnetIds: ownVpc.privateSubnetIds.join(","),
+        };
+
+        it("vpc=existing runs the load balancer in the public subnets and the tasks in the private ones, and makes no network", async function () {
+            const run = await runUnderMocks({ set: existing });
+            assert.deepEqual(run.inputs(T.lb).subnets, ownVpc.publicSubnetIds);
+            assert.equal(run.inputs(T.tg).vpcId, ownVpc.vpcId);
+            assert.equal(run.inputs(T.sg, "tasks").vpcId, ownVpc.vpcId);
+            const net = run.inputs(T.service).networkConfiguration;
+            assert.deepEqual(net.subnets, ownVpc.privateSubnetIds);
+            assert.equal(net.assignPublicIp, false);
+            for (const type of [T.vpc, T.subnet, T.gateway, T.nat]) assert.equal(run.all(type).length, 0, type);
+            const looked = run
+                .calls("aws:ec2/getSubnet:getSubnet")
+                .map((c) => c.inputs.id)
+                .sort();
+            assert.deepEqual(looked, [...ownVpc.publicSubnetIds, ...ownVpc.privateSubnetIds].sort());
+        });
+
+        it("vpc=existing without private subnets runs the tasks in the public ones, with public IPs", async function () {
+            const run = await runUnderMocks({ set: { ...existing, privateSubnetIds: "" } });
+            const net = run.inputs(T.service).networkConfiguration;
+            assert.deepEqual(net.subnets, ownVpc.publicSubnetIds);
+            assert.equal(net.assignPublicIp, true);
+        });
+
+        it("vpc=existing checks the subnets against the account at preview, naming the keys", async function () {
+            const missing = await failureOf({ set: { ...existing, publicSubnetIds: `${ownVpc.publicSubnetIds[0]},subnet-0f0f0f0f` } });
+            assert.match(missing, /publicSubnetIds\/.*privateSubnetIds: no subnet subnet-0f0f0f0f in us-east-1/);
+            const stray = {
+                id: "subnet-0c00000000000000a",
+                vpcId: "vpc-default",
+                availabilityZone: "us-east-1a",
+                availabilityZoneId: "use1-az1",
+                defaultForAz: false,
+            };
+            const elsewhere = await failureOf({
+                set: { ...existing, privateSubnetIds: stray.id },
+                fake: { world: { subnets: [...defaultWorld.subnets, stray] } },
+            });
+            assert.match(elsewhere, new RegExp(`${stray.id} is in vpc-default, not in ${project.name}:vpcId ${ownVpc.vpcId}`));
+            const oneZone = await failureOf({
+                set: {
+                    ...existing,
+                    publicSubnetIds: [ownVpc.publicSubnetIds[0], ownVpc.privateSubnetIds[0]].join(","),
+                    privateSubnetIds: "",
+                },
+            });
+            assert.match(oneZone, /publicSubnetIds are all in use1-az1; the load balancer needs two availability zones/);
+            const world = {
+                ...usWest1,
+                subnets: [
+                    ...usWest1.subnets,
+                    ...[...ownVpc.publicSubnetIds, ...ownVpc.privateSubnetIds].map((id, i) => ({
+                        id,
+                        vpcId: ownVpc.vpcId,
+                        availabilityZone: ["us-west-1a", "us-west-1b"][i % 2],
+                        availabilityZoneId: ["usw1-az3", "usw1-az2"][i % 2],
+                        defaultForAz: false,
+                    })),
+                ],
+            };
+            const noFargate = await failureOf({ set: { ...existing, "aws:region": "us-west-1" }, fake: { world } });
+            assert.match(
+                noFargate,
+                new RegExp(
+                    `privateSubnetIds: Fargate does not run tasks in the zone of ${ownVpc.privateSubnetIds[1]} \\(usw1-az2\\); in us-west-1 it runs in usw1-az3, usw1-az1`,
+                ),
+            );
+        });
+    });
+
+    describe("ServiceDomain", function () {
+        let withDomain: Run;
+        before(async function () {
+            withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
+        });
+
+        it("requests a certificate for the domain, validated by a DNS record in the domain's zone", function () {
+            assert.deepEqual(withDomain.calls("aws:route53/getZone:getZone")[0].inputs, { name: "example.com", privateZone: false });
+            const cert = withDomain.inputs(T.certificate);
+            assert.deepEqual(cert, { domainName: "calc.example.com", validationMethod: "DNS" });
+            const record = withDomain.inputs(T.record, "certificate-validation");
+            assert.equal(record.zoneId, exampleZone.zoneId);
+            assert.equal(record.type, "CNAME");
+            assert.equal(record.name, "_0123456789abcdef.calc.example.com.");
+            assert.deepEqual(record.records, ["_fedcba9876543210.acm-validations.aws."]);
+            const validation = withDomain.inputs(T.certificateValidation);
+            assert.deepEqual(validation.validationRecordFqdns, ["_0123456789abcdef.calc.example.com"]);
+        });
+
+        it("serves HTTPS on 443 with the validated certificate, redirects HTTP, and exports https://<domain>", function () {
+            const https = withDomain.inputs(T.listener, "https");
+            assert.equal(https.port, 443);
+            assert.equal(https.protocol, "HTTPS");
+            assert.match(https.certificateArn, /^arn:aws:acm:us-east-1:123456789012:certificate\//);
+            assert.equal(https.defaultActions[0].type, "forward");
+            assert.deepEqual(withDomain.inputs(T.listener, "http").defaultActions, [
+                { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+            ]);
+            assert.equal(withDomain.outputs.url, "https://calc.example.com");
+        });
+
+        it("points the domain at the load balancer with an alias record", function () {
+            const alias = withDomain.inputs(T.record, "alias");
+            assert.equal(alias.zoneId, exampleZone.zoneId);
+            assert.equal(alias.name, "calc.example.com");
+            assert.equal(alias.type, "A");
+            assert.deepEqual(alias.aliases, [
+                { name: `${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K", evaluateTargetHealth: true },
+            ]);
+        });
+
+        it("with hostedZoneId uses that zone, and refuses a domain outside it", async function () {
+            const run = await runUnderMocks({ set: { domainName: "calc.example.com", hostedZoneId: exampleZone.zoneId } });
+            assert.deepEqual(run.calls("aws:route53/getZone:getZone")[0].inputs, { zoneId: exampleZone.zoneId });
+            const outside = await failureOf({ set: { domainName: "calc.example.org", hostedZoneId: exampleZone.zoneId } });
+            assert.match(
+                outside,
+                new RegExp(`${project.name}:domainName calc.example.org is not in the hosted zone example.com \\(${exampleZone.zoneId}\\)`),
+            );
+            const noZone = await failureOf({ set: { domainName: "calc.example.org" } });
+            assert.match(
+                noZone,
+                new RegExp(
+                    `domainName: no public hosted zone example.org in this account to hold calc.example.org .*; set ${project.name}:hostedZoneId`,
+                ),
+            );
+        });
+
+        it("with certificateArn uses that certificate and requests none; one from another region is refused at preview", async function () {
+            const arn = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab`;
+            const run = await runUnderMocks({ set: { domainName: "calc.example.com", certificateArn: arn("us-east-1") } });
+            assert.equal(run.inputs(T.listener, "https").certificateArn, arn("us-east-1"));
+            assert.equal(run.all(T.certificate).length, 0);
+            assert.equal(run.all(T.record).length, 1, "only the alias record");
+            const wrong = await failureOf({ set: { domainName: "calc.example.com", certificateArn: arn("eu-west-1") } });
+            assert.match(
+                wrong,
+                new RegExp(
+                    `${project.name}:certificateArn is in eu-west-1, but the stack is in us-east-1: a load balancer takes certificates from its own region only`,
+                ),
+            );
+        });
+
+        it("turning the domain on changes only the listeners, the load balancer's rules and what it adds", function () {
+            assert.deepEqual(
+                changedResources(defaults, withDomain).map(shortUrn),
+                [
+                    `${T.certificate}::certificate`,
+                    `${T.certificateValidation}::certificate`,
+                    `${T.listener}::http`,
+                    `${T.listener}::https`,
+                    `${T.record}::alias`,
+                    `${T.record}::certificate-validation`,
+                    `${T.ingress}::load-balancer-https-ipv4`,
+                    `${T.ingress}::load-balancer-https-ipv6`,
+                    "calculator:index:ServiceDomain::calculator",
+                ].sort(),
+            );
+        });
+    });
+
+    describe("AccessLogBucket", function () {
+        let logged: Run;
+        before(async function () {
+            logged = await runUnderMocks({ set: { accessLogs: "true", logRetentionDays: "30" } });
+        });
+
+        it("writes the load balancer's access logs to a bucket of the stack's, once the bucket lets it", function () {
+            const bucket = logged.inputs(T.bucket);
+            assert.equal(bucket.forceDestroy, true, "a stack must destroy with logs in its bucket");
+            const lb = logged.inputs(T.lb);
+            assert.deepEqual(lb.accessLogs, { bucket: autoName("access-logs"), prefix: accessLogPrefix, enabled: true });
+            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::access-logs`));
+            assert.equal(logged.outputs.accessLogsBucket, autoName("access-logs"));
+            assert.equal(defaults.inputs(T.lb).accessLogs, undefined);
+            assert.equal(defaults.outputs.accessLogsBucket, undefined);
+        });
+
+        it("keeps the bucket private and encrypted, and its objects logRetentionDays", function () {
+            const block = logged.inputs(T.publicAccessBlock);
+            for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+                assert.equal(block[k], true, k);
+            assert.deepEqual(logged.inputs(T.encryption).rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+            const [rule] = logged.inputs(T.lifecycle2).rules;
+            assert.equal(rule.status, "Enabled");
+            assert.deepEqual(rule.expiration, { days: 30 });
+        });
+
+        it("lets only the region's load balancer log delivery write, under the stack's account, and nothing without TLS", async function () {
+            const policy = JSON.parse(logged.inputs(T.bucketPolicy).policy);
+            const [allow, deny] = policy.Statement;
+            assert.deepEqual(allow.Principal, { AWS: "127311923021" }, "us-east-1's Elastic Load Balancing account");
+            assert.equal(allow.Action, "s3:PutObject");
+            assert.equal(allow.Resource, `arn:aws:s3:::${autoName("access-logs")}/${accessLogPrefix}/AWSLogs/123456789012/*`);
+            assert.equal(deny.Effect, "Deny");
+            assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
+            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::access-logs`));
+            // Regions opened since August 2022 deliver as a service principal.
+            const newer = await runUnderMocks({
+                set: { accessLogs: "true", "aws:region": "ap-southeast-5" },
+                fake: { world: { region: "ap-southeast-5" } },
+            });
+            assert.deepEqual(JSON.parse(newer.inputs(T.bucketPolicy).policy).Statement[0].Principal, {
+                Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+            });
+        });
+
+        it("turning access logs on changes only the load balancer, besides the bucket it adds", async function () {
+            const on = await runUnderMocks({ set: { accessLogs: "true" } });
+            assert.deepEqual(
+                changedResources(defaults, on).map(shortUrn),
+                [
+                    `${T.lb}::lb`,
+                    "calculator:index:AccessLogBucket::calculator",
+                    `${T.bucket}::access-logs`,
+                    `${T.bucketPolicy}::access-logs`,
+                    `${T.publicAccessBlock}::access-logs`,
+                    `${T.encryption}::access-logs`,
+                    `${T.lifecycle2}::access-logs`,
+                ].sort(),
+            );
         });
     });
 
@@ -479,30 +863,6 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(http.port, 80);
             assert.deepEqual(http.defaultActions, [{ type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app" }]);
             assert.match(String(defaults.outputs.url), /^http:\/\/lb-[0-9a-f]+-\d+\.us-east-1\.elb\.amazonaws\.com$/);
-        });
-
-        it("with a certificate, serves HTTPS on 443 and redirects HTTP to it", async function () {
-            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
-            const run = await runUnderMocks({ set: { certificateArn: cert } });
-            const http = run.inputs(T.listener, "http");
-            assert.deepEqual(http.defaultActions, [
-                { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
-            ]);
-            const https = run.inputs(T.listener, "https");
-            assert.equal(https.port, 443);
-            assert.equal(https.protocol, "HTTPS");
-            assert.equal(https.certificateArn, cert);
-            assert.equal(https.defaultActions[0].type, "forward");
-            assert.deepEqual(
-                rulesOf(run).filter((r) => r.startsWith("load-balancer-id ingress")),
-                [
-                    "load-balancer-id ingress tcp 443-443 0.0.0.0/0",
-                    "load-balancer-id ingress tcp 443-443 ::/0",
-                    "load-balancer-id ingress tcp 80-80 0.0.0.0/0",
-                    "load-balancer-id ingress tcp 80-80 ::/0",
-                ],
-            );
-            assert.match(String(run.outputs.url), /^https:\/\//);
         });
 
         it("runs the image by digest, as 65532, read-only, with a health check and a stop timeout above the drain", function () {
@@ -675,6 +1035,27 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(kept, []);
             assert.equal(defaults.inputs(T.repository).forceDelete, true);
             assert.equal(defaults.inputs(T.lb).enableDeletionProtection, false);
+        });
+
+        it("with every option on, still destroys cleanly, tags every resource and looks up through the stack's provider", async function () {
+            const all = await runUnderMocks({
+                set: { vpc: "new", natGateway: "true", domainName: "calc.example.com", accessLogs: "true" },
+            });
+            const kept = all.resources.filter((r) => r.protect || r.retainOnDelete).map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(kept, []);
+            assert.equal(all.inputs(T.bucket).forceDestroy, true);
+            const aws = all.resources.filter((r) => r.type.startsWith("aws:"));
+            const untagged = aws.filter((r) => !String(r.provider).includes("pulumi:providers:aws::aws::")).map((r) => r.name);
+            assert.deepEqual(untagged, []);
+            const stray = all.run.calls.filter(
+                (c) => c.token.startsWith("aws:") && !String(c.provider).includes("pulumi:providers:aws::aws::"),
+            );
+            assert.deepEqual(
+                stray.map((c) => c.token),
+                [],
+            );
+            const named = aws.filter((r) => r.inputs.name !== undefined && r.type !== T.record).map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(named, [], "names come from auto-naming (a DNS record's name is the domain)");
         });
 
         it("leaves names to Pulumi's auto-naming, so many stacks share an account", function () {

@@ -1,11 +1,67 @@
 // Pulumi mocks for the AWS and Docker providers, which cannot run here: each
 // resource answers with its inputs plus the values AWS would compute, named
-// deterministically so two runs of the program can be compared.
+// deterministically so two runs of the program can be compared. Lookups
+// answer from a small model of an account (zones, VPCs, subnets, hosted
+// zones), and fail as the provider does when it holds no match.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
 export const account = "123456789012";
 export const region = "us-east-1";
+
+export interface FakeSubnet {
+    id: string;
+    vpcId: string;
+    availabilityZone: string;
+    availabilityZoneId: string;
+    defaultForAz: boolean;
+}
+
+/** The account the lookups see. */
+export interface FakeWorld {
+    region: string;
+    zones: { name: string; zoneId: string }[];
+    /** The default VPC; null: the account has none (landing zones delete it). */
+    defaultVpcId: string | null;
+    subnets: FakeSubnet[];
+    hostedZones: { zoneId: string; name: string }[];
+}
+
+/** A VPC of the user's own in the default world, with two public and two private subnets. */
+export const ownVpc = {
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    publicSubnetIds: ["subnet-0a00000000000000a", "subnet-0a00000000000000b"],
+    privateSubnetIds: ["subnet-0b00000000000000a", "subnet-0b00000000000000b"],
+};
+
+export const exampleZone = { zoneId: "Z0123456789ABCDEFGHIJ", name: "example.com" };
+
+export const defaultWorld: FakeWorld = {
+    region,
+    zones: [
+        { name: "us-east-1a", zoneId: "use1-az1" },
+        { name: "us-east-1b", zoneId: "use1-az2" },
+        { name: "us-east-1c", zoneId: "use1-az4" },
+    ],
+    defaultVpcId: "vpc-default",
+    subnets: [
+        ...["a", "b", "c"].map((z, i) => ({
+            id: `subnet-${z}`,
+            vpcId: "vpc-default",
+            availabilityZone: `us-east-1${z}`,
+            availabilityZoneId: ["use1-az1", "use1-az2", "use1-az4"][i],
+            defaultForAz: true,
+        })),
+        ...[...ownVpc.publicSubnetIds, ...ownVpc.privateSubnetIds].map((id, i) => ({
+            id,
+            vpcId: ownVpc.vpcId,
+            availabilityZone: i % 2 === 0 ? "us-east-1a" : "us-east-1b",
+            availabilityZoneId: i % 2 === 0 ? "use1-az1" : "use1-az2",
+            defaultForAz: false,
+        })),
+    ],
+    hostedZones: [exampleZone],
+};
 
 export interface FakeAwsOptions {
     /** Digest the registry gives the pushed multi-stage image. */
@@ -14,9 +70,11 @@ export interface FakeAwsOptions {
     /** Sizes ECR reports, by digest. */
     imageSizeBytes?: number;
     singleStageSizeBytes?: number;
+    /** The account, where it differs from the default one. */
+    world?: Partial<FakeWorld>;
 }
 
-export const defaultFake: Required<FakeAwsOptions> = {
+export const defaultFake = {
     imageDigest: `sha256:${"a".repeat(64)}`,
     singleStageDigest: `sha256:${"b".repeat(64)}`,
     imageSizeBytes: 2_412_345,
@@ -33,20 +91,34 @@ function revisionOf(inputs: unknown): number {
     return parseInt(createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 6), 16);
 }
 
+/** EC2 Describe* filters: every filter must match one of its values. */
+function matches(item: Record<string, string>, filters: { name: string; values: string[] }[] = []): boolean {
+    return filters.every((f) => f.values.includes(item[f.name] ?? ""));
+}
+
 export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
     const o = { ...defaultFake, ...options };
+    const world: FakeWorld = { ...defaultWorld, ...options.world };
+    const r = world.region;
     const sizes: Record<string, number> = { [o.imageDigest]: o.imageSizeBytes, [o.singleStageDigest]: o.singleStageSizeBytes };
+    const subnetFilterable = (s: FakeSubnet) => ({
+        "subnet-id": s.id,
+        "vpc-id": s.vpcId,
+        "availability-zone": s.availabilityZone,
+        "availability-zone-id": s.availabilityZoneId,
+        "default-for-az": String(s.defaultForAz),
+    });
     return {
         newResource(args) {
             const name = args.inputs.name ?? autoName(args.name);
-            const arn = `arn:aws:${args.type.split(":")[1]?.split("/")[0]}:${region}:${account}:${args.name}`;
+            const arn = `arn:aws:${args.type.split(":")[1]?.split("/")[0]}:${r}:${account}:${args.name}`;
             const state: Record<string, unknown> = { ...args.inputs, arn };
             switch (args.type) {
                 case "aws:ecr/repository:Repository":
                     Object.assign(state, {
                         name,
                         registryId: account,
-                        repositoryUrl: `${account}.dkr.ecr.${region}.amazonaws.com/${name}`,
+                        repositoryUrl: `${account}.dkr.ecr.${r}.amazonaws.com/${name}`,
                     });
                     break;
                 case "docker:index/image:Image": {
@@ -62,8 +134,9 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                 case "aws:lb/loadBalancer:LoadBalancer":
                     Object.assign(state, {
                         name,
-                        dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+                        dnsName: `${name}-1234567890.${r}.elb.amazonaws.com`,
                         arnSuffix: `app/${name}/0123456789abcdef`,
+                        zoneId: "Z35SXDOTRQ7X7K",
                     });
                     break;
                 case "aws:lb/targetGroup:TargetGroup":
@@ -78,9 +151,33 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     }
                     // A changed definition is a new revision, with a new ARN.
                     Object.assign(state, {
-                        arn: `arn:aws:ecs:${region}:${account}:task-definition/${args.inputs.family}:${revisionOf(args.inputs)}`,
+                        arn: `arn:aws:ecs:${r}:${account}:task-definition/${args.inputs.family}:${revisionOf(args.inputs)}`,
                     });
                     break;
+                case "aws:acm/certificate:Certificate": {
+                    const domain = String(args.inputs.domainName);
+                    Object.assign(state, {
+                        arn: `arn:aws:acm:${r}:${account}:certificate/0a1b2c3d-0000-4000-8000-${createHash("sha256").update(domain).digest("hex").slice(0, 12)}`,
+                        domainValidationOptions: [
+                            {
+                                domainName: domain,
+                                resourceRecordName: `_0123456789abcdef.${domain}.`,
+                                resourceRecordType: "CNAME",
+                                resourceRecordValue: "_fedcba9876543210.acm-validations.aws.",
+                            },
+                        ],
+                    });
+                    break;
+                }
+                case "aws:acm/certificateValidation:CertificateValidation":
+                    state.arn = undefined;
+                    break;
+                case "aws:route53/record:Record":
+                    Object.assign(state, { arn: undefined, fqdn: String(args.inputs.name).replace(/\.$/, "") });
+                    break;
+                case "aws:s3/bucket:Bucket":
+                    Object.assign(state, { bucket: name, arn: `arn:aws:s3:::${name}` });
+                    return { id: name, state };
                 case "aws:ec2/securityGroup:SecurityGroup":
                 case "aws:ec2/vpc:Vpc":
                 case "aws:ec2/subnet:Subnet":
@@ -91,39 +188,53 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
             return { id: `${args.name}-id`, state };
         },
         call(args) {
+            const inputs = args.inputs;
             switch (args.token) {
                 case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
                     return {
-                        id: region,
-                        region,
+                        id: r,
+                        region: r,
                         userName: "AWS",
                         password: "fake-ecr-password",
                         authorizationToken: Buffer.from("AWS:fake-ecr-password").toString("base64"),
-                        proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com`,
+                        proxyEndpoint: `https://${account}.dkr.ecr.${r}.amazonaws.com`,
                         expiresAt: "2030-01-01T00:00:00Z",
                     };
                 case "aws:ecr/getImage:getImage": {
-                    const size = sizes[args.inputs.imageDigest];
-                    if (size === undefined)
-                        throw new Error(`ImageNotFoundException: no image ${args.inputs.imageDigest} in ${args.inputs.repositoryName}`);
+                    const size = sizes[inputs.imageDigest];
+                    if (size === undefined) throw new Error(`ImageNotFoundException: no image ${inputs.imageDigest} in ${inputs.repositoryName}`);
                     return {
-                        id: args.inputs.imageDigest,
-                        imageDigest: args.inputs.imageDigest,
-                        repositoryName: args.inputs.repositoryName,
+                        id: inputs.imageDigest,
+                        imageDigest: inputs.imageDigest,
+                        repositoryName: inputs.repositoryName,
                         imageSizeInBytes: size,
                         imageTags: [],
                     };
                 }
-                case "aws:ec2/getVpc:getVpc":
-                    return { id: "vpc-default", default: true };
+                case "aws:ec2/getVpcs:getVpcs": {
+                    const vpcs = world.defaultVpcId ? [{ "vpc-id": world.defaultVpcId, "is-default": "true" }] : [];
+                    return { id: r, ids: vpcs.filter((v) => matches(v, inputs.filters)).map((v) => v["vpc-id"]) };
+                }
                 case "aws:ec2/getSubnets:getSubnets":
-                    return { id: region, ids: ["subnet-c", "subnet-a", "subnet-b"] };
+                    return { id: r, ids: world.subnets.filter((s) => matches(subnetFilterable(s), inputs.filters)).map((s) => s.id) };
+                case "aws:ec2/getSubnet:getSubnet": {
+                    const subnet = world.subnets.find((s) => s.id === inputs.id);
+                    if (!subnet) throw new Error("no matching EC2 Subnet found");
+                    return { ...subnet, mapPublicIpOnLaunch: subnet.defaultForAz, cidrBlock: "10.1.0.0/20" };
+                }
                 case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                    return { id: region, names: [`${region}a`, `${region}b`, `${region}c`], zoneIds: ["use1-az1", "use1-az2", "use1-az4"] };
+                    return { id: r, names: world.zones.map((z) => z.name), zoneIds: world.zones.map((z) => z.zoneId) };
+                case "aws:route53/getZone:getZone": {
+                    const wanted = inputs.zoneId
+                        ? world.hostedZones.find((z) => z.zoneId === inputs.zoneId)
+                        : world.hostedZones.find((z) => z.name === String(inputs.name).replace(/\.$/, ""));
+                    if (!wanted) throw new Error("no matching Route 53 Hosted Zone found");
+                    return { id: wanted.zoneId, zoneId: wanted.zoneId, name: wanted.name, privateZone: false };
+                }
                 case "aws:index/getCallerIdentity:getCallerIdentity":
                     return { id: account, accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST" };
                 case "aws:index/getRegion:getRegion":
-                    return { id: region, region, name: region };
+                    return { id: r, region: r, name: r };
                 default:
                     throw new Error(`fake-aws: no mock for ${args.token}`);
             }

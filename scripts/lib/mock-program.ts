@@ -90,7 +90,12 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     // providers there: relative paths in resource inputs are resolved from it.
     const callerDir = process.cwd();
     process.chdir(programDir);
-    try {
+    // An error thrown in an apply or in an invoke's arguments fails the run, as it fails `pulumi preview`.
+    let failRun!: (err: Error) => void;
+    const failed = new Promise<never>((_, reject) => (failRun = reject));
+    const onUnhandled = (reason: unknown) => failRun(new ProgramError(rootMessage(reason)));
+    process.on("unhandledRejection", onUnhandled);
+    const work = async (): Promise<ProgramRun> => {
         const outputs: Record<string, unknown> = {};
         // As the CLI's Node.js host does: the program runs inside the root stack resource.
         await pulumi.runtime.runInPulumiStack(async () => {
@@ -130,9 +135,26 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         // Wait for the stack outputs' registration and every other outstanding call, as the CLI's host does.
         await pulumi.runtime.disconnect();
         return { resources, calls, outputs };
+    };
+    try {
+        return await Promise.race([work(), failed]);
     } finally {
+        process.off("unhandledRejection", onUnhandled);
         process.chdir(callerDir);
     }
+}
+
+/** The program failed; the message is what the CLI would show. */
+export class ProgramError extends Error {}
+
+/**
+ * The message of an error from the program, without the SDK's wrapping: an
+ * error in an input's apply reaches the user as 'error serializing property
+ * "a": error serializing property "b": <the program's message>'.
+ */
+export function rootMessage(reason: unknown): string {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    return /(?:error serializing property "[^"]*": )+([\s\S]*)$/.exec(message)?.[1] ?? message;
 }
 
 /** "type::name" of a resource object, from the SDK's own bookkeeping fields. */

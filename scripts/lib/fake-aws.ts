@@ -202,7 +202,8 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                     };
                 case "aws:ecr/getImage:getImage": {
                     const size = sizes[inputs.imageDigest];
-                    if (size === undefined) throw new Error(`ImageNotFoundException: no image ${inputs.imageDigest} in ${inputs.repositoryName}`);
+                    if (size === undefined)
+                        throw new Error(`ImageNotFoundException: no image ${inputs.imageDigest} in ${inputs.repositoryName}`);
                     return {
                         id: inputs.imageDigest,
                         imageDigest: inputs.imageDigest,

@@ -16,6 +16,23 @@ type config struct {
 	DrainDelay       time.Duration
 	IdleTimeout      time.Duration
 	LogFlushInterval time.Duration
+	Limits           limits
+}
+
+// limits bound what one connection may cost. They are not configurable;
+// tests shorten them to see them act.
+type limits struct {
+	ReadHeaderTimeout time.Duration // a client trickling its headers is cut off after this
+	ReadTimeout       time.Duration // the whole request, body included
+	WriteTimeout      time.Duration // the response
+	MaxHeaderBytes    int           // larger headers get 431
+}
+
+var defaultLimits = limits{
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       15 * time.Second,
+	WriteTimeout:      15 * time.Second,
+	MaxHeaderBytes:    16 << 10,
 }
 
 // loadConfig reads the environment. Each bad variable is named in the error,
@@ -42,6 +59,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ShutdownTimeout:  20 * time.Second,
 		IdleTimeout:      65 * time.Second,
 		LogFlushInterval: 100 * time.Millisecond,
+		Limits:           defaultLimits,
 	}
 	var errs []error
 

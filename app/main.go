@@ -84,11 +84,11 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler:           server.NewServer(logger, info, readiness),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Limits.ReadTimeout,
+		WriteTimeout:      cfg.Limits.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
@@ -120,14 +120,12 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 		logger.Warn("drain ended by a second signal", "signal", sig.String())
 		return fmt.Errorf("a second %s ended the drain: open connections were closed", sig)
 	}
-	if cfg.DrainDelay > 0 {
-		select {
-		case <-time.After(cfg.DrainDelay):
-		case sig := <-signals:
-			return stopNow(sig)
-		case err := <-serveErr:
-			return fmt.Errorf("serve: %w", err)
-		}
+	select { // with no DRAIN_DELAY, at once
+	case <-time.After(cfg.DrainDelay):
+	case sig := <-signals:
+		return stopNow(sig)
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -255,6 +255,120 @@ func TestConfigDefaults(t *testing.T) {
 		cfg.IdleTimeout != 65*time.Second || cfg.LogFlushInterval != 100*time.Millisecond {
 		t.Fatalf("defaults = %+v", cfg)
 	}
+	// What one connection may cost (TestConnectionLimits shows each acting).
+	want := limits{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 15 * time.Second, MaxHeaderBytes: 16 << 10}
+	if cfg.Limits != want {
+		t.Fatalf("limits = %+v, want %+v", cfg.Limits, want)
+	}
+}
+
+// TestConfigTakesTheEdgesOfEachRange: the smallest and largest values a
+// variable accepts are accepted.
+func TestConfigTakesTheEdgesOfEachRange(t *testing.T) {
+	for _, vars := range []map[string]string{
+		{"PORT": "1"},
+		{"PORT": "65535"},
+		{"SHUTDOWN_TIMEOUT": "1ns", "IDLE_TIMEOUT": "1ns"},
+		{"DRAIN_DELAY": "0s", "LOG_FLUSH_INTERVAL": "0s"},
+	} {
+		if _, err := loadConfig(env(vars)); err != nil {
+			t.Errorf("%v: %v", vars, err)
+		}
+	}
+}
+
+// TestLogLinesWaitForTheFlushInterval: with LOG_FLUSH_INTERVAL a request's
+// line waits in memory until the interval passes (or the process exits, when
+// nothing is lost); with 0s it is written before the response is complete.
+func TestLogLinesWaitForTheFlushInterval(t *testing.T) {
+	requestLine := `"msg":"request"`
+	base, sigterm, done, stdout := startApp(t, map[string]string{"LOG_FLUSH_INTERVAL": "1h"})
+	get(t, base+"/healthz")
+	if strings.Contains(stdout.String(), requestLine) {
+		t.Fatalf("with LOG_FLUSH_INTERVAL=1h a request line was written before a flush:\n%s", stdout)
+	}
+	sigterm()
+	if err := returned(t, done, "SIGTERM"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), requestLine) {
+		t.Fatalf("the buffered request line was lost at exit:\n%s", stdout)
+	}
+
+	base, _, _, stdout = startApp(t, map[string]string{"LOG_FLUSH_INTERVAL": "0s"})
+	get(t, base+"/healthz")
+	if !strings.Contains(stdout.String(), requestLine) {
+		t.Fatalf("with LOG_FLUSH_INTERVAL=0s the request line must be written at once:\n%s", stdout)
+	}
+}
+
+// get makes a GET on a new connection and reads the whole answer.
+func get(t *testing.T, url string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// TestConnectionLimits: a client that trickles its headers or its body is cut
+// off, and headers over the limit are refused (the limits shortened here).
+func TestConnectionLimits(t *testing.T) {
+	cfg, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port = freePort(t)
+	cfg.Limits = limits{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 400 * time.Millisecond, WriteTimeout: time.Second, MaxHeaderBytes: 1 << 10}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, nil, cfg, io.Discard) }()
+	defer func() {
+		cancel()
+		_ = returned(t, done, "cancel")
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", cfg.Port)
+	waitForHealthy(t, base, done)
+	addr := strings.TrimPrefix(base, "http://")
+
+	// Headers that never end: the connection is closed, with no request served.
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fmt.Fprint(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+	_ = slow.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if out, err := io.ReadAll(slow); err != nil || strings.Contains(string(out), "200 OK") {
+		t.Fatalf("headers that never end: read %q, %v; want the connection closed", out, err)
+	}
+
+	// A body that never ends: 408 in the service's JSON.
+	body, bodyReader := startSlowRequest(t, addr, 100)
+	_ = body.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bodyReader, nil)
+	if err != nil {
+		t.Fatalf("a body that never ends: %v", err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(answer), `"code":"request_timeout"`) {
+		t.Fatalf("a body that never ends: %d %s", resp.StatusCode, answer)
+	}
+
+	// Headers over MaxHeaderBytes: 431.
+	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+	req.Header.Set("X-Padding", strings.Repeat("x", 8<<10))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("8 KiB of headers over a 1 KiB limit: %d", resp.StatusCode)
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {
@@ -355,11 +469,16 @@ func TestDrain(t *testing.T) {
 // TestDrainTimeout: a request that outlives SHUTDOWN_TIMEOUT makes run return
 // an error naming the variable, rather than hang.
 func TestDrainTimeout(t *testing.T) {
-	base, sigterm, done, _ := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
+	base, sigterm, done, stdout := startApp(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
 	startSlowRequest(t, strings.TrimPrefix(base, "http://"), 100) // its body never comes
 	sigterm()
 	if err := returned(t, done, "SHUTDOWN_TIMEOUT passed"); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
 		t.Fatalf("want an error naming SHUTDOWN_TIMEOUT, got %v", err)
+	}
+	// The cut-off request got nothing, and its log line says so instead of a 400.
+	waitForLog(t, stdout, `"aborted":"the server closed the connection before the request body arrived"`)
+	if strings.Contains(stdout.String(), `"status":400`) {
+		t.Fatalf("a request the shutdown cut off is logged with a status nobody received:\n%s", stdout)
 	}
 }
 

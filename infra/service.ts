@@ -210,6 +210,8 @@ export class WebService extends pulumi.ComponentResource {
                 vpcId: args.vpcId,
                 targetType: "ip",
                 protocol: "HTTP",
+                // HTTP/1.1 to the tasks: the service is built without net/http's HTTP/2.
+                protocolVersion: "HTTP1",
                 port: args.containerPort,
                 deregistrationDelay: 15,
                 healthCheck: {

@@ -1,6 +1,7 @@
 // The Dockerfile's stages, built and run on a real Docker engine, and the
 // runtime image pushed to a real registry on 127.0.0.1.
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
@@ -32,6 +33,7 @@ const imageTag = `calculator-test:${process.pid}`;
 // ELF header: e_machine at offset 18 (little-endian).
 const EM_X86_64 = 0x3e;
 const EM_AARCH64 = 0xb7;
+const EM_ARM = 0x28;
 function elfMachine(file: string): number {
     const head = Buffer.alloc(20);
     const fd = fs.openSync(file, "r");
@@ -39,6 +41,11 @@ function elfMachine(file: string): number {
     fs.closeSync(fd);
     assert.equal(head.subarray(0, 4).toString("latin1"), "\x7fELF", `${file} is not an ELF binary`);
     return head.readUInt16LE(18);
+}
+
+/** The build settings Go records in a binary (`go version -m`), read with this machine's Go. */
+function buildSettings(bin: string): string {
+    return execFileSync("go", ["version", "-m", bin], { encoding: "utf8" });
 }
 
 function sha256(file: string): string {
@@ -269,18 +276,27 @@ describe("image (real Docker engine)", function () {
             // The build fails when a test fails. A cached test step passed before on
             // these exact inputs (BuildKit caches only steps that succeeded).
             const res = await build({ target: "test", buildArgs });
-            const step = buildSteps(res.log).find((s) => s.name.startsWith("[test "));
+            const steps = buildSteps(res.log);
+            const step = steps.find((s) => s.name.startsWith("[test "));
             assert.ok(step, `no test step in the build log:\n${res.log}`);
+            // The tests need the sources and modules only: not the cross-compile or the runtime's files.
+            assert.deepEqual(
+                steps.filter((s) => !/^\[(source|test) /.test(s.name)).map((s) => s.name),
+                [],
+                "the test stage waited for steps it does not need",
+            );
             if (!step.cached) {
                 assert.match(res.log, /ok\s+calculator\/internal\/calc/);
                 assert.match(res.log, /ok\s+calculator\/internal\/server/);
             }
         });
 
-        it("--target binary --output yields the static binary alone, which runs", async function () {
+        it("--target binary --output yields the static binary alone, which runs, without net/http's HTTP/2", async function () {
             const bin = await buildBinary();
             assert.deepEqual(fs.readdirSync(path.dirname(bin)), ["app"]);
             assert.equal(elfMachine(bin), EM_X86_64);
+            // The load balancer speaks HTTP/1.1 to targets (the program pins the target group to HTTP1).
+            assert.match(buildSettings(bin), /^\s*build\s+-tags=nethttpomithttp2$/m);
             const res = await run(bin, ["version"]);
             assert.equal(res.code, 0, res.stderr);
             assert.match(res.stdout, new RegExp(`^${buildArgs.VERSION} go1\\.`));
@@ -297,6 +313,16 @@ describe("image (real Docker engine)", function () {
             const img = await inspect(res.imageId!);
             assert.equal(img.Architecture, "arm64");
             await dockerRaw(["rmi", res.imageId!]);
+        });
+    });
+
+    describe("32-bit ARM", function () {
+        it("--platform linux/arm/v6 and v7 build for that ARM version (GOARM from the variant)", async function () {
+            for (const variant of ["v6", "v7"]) {
+                const bin = await buildBinary(`linux/arm/${variant}`);
+                assert.equal(elfMachine(bin), EM_ARM);
+                assert.match(buildSettings(bin), new RegExp(`^\\s*build\\s+GOARM=${variant.slice(1)}$`, "m"), variant);
+            }
         });
     });
 

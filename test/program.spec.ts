@@ -851,6 +851,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(tg.targetType, "ip");
             assert.equal(tg.port, 8080);
             assert.equal(tg.protocol, "HTTP");
+            assert.equal(tg.protocolVersion, "HTTP1", "the service is built without HTTP/2 (nethttpomithttp2)");
             assert.equal(tg.healthCheck.path, "/healthz");
             assert.equal(tg.healthCheck.matcher, "200");
             assert.ok(tg.deregistrationDelay <= 30, `deregistration delay ${tg.deregistrationDelay}s`);
@@ -1121,6 +1122,32 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(changedResources(defaults, scaled), []);
             const bounds = await runUncached({ set: { minCount: "2", desiredCount: "2" } });
             assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::app`]);
+        });
+
+        it("with every option on, an unchanged re-run still gives identical inputs", async function () {
+            const options = { set: { vpc: "new", natGateway: "true", domainName: "calc.example.com", accessLogs: "true" } };
+            const [a, b] = await Promise.all([runUncached(options), runUncached(options)]);
+            assert.deepEqual(changedResources(a, b), []);
+        });
+
+        it("turning natGateway on changes only the service's network, besides what it adds", async function () {
+            const [publicTasks, privateTasks] = await Promise.all([
+                runUnderMocks({ set: { vpc: "new" } }),
+                runUnderMocks({ set: { vpc: "new", natGateway: "true" } }),
+            ]);
+            assert.deepEqual(
+                changedResources(publicTasks, privateTasks).map(shortUrn),
+                [
+                    `${T.service}::app`,
+                    "aws:ec2/eip:Eip::nat",
+                    `${T.nat}::nat`,
+                    `${T.routeTable}::private`,
+                    `${T.subnet}::private-1`,
+                    `${T.subnet}::private-2`,
+                    `${T.routeAssoc}::private-1`,
+                    `${T.routeAssoc}::private-2`,
+                ].sort(),
+            );
         });
 
         it("a file under app/ that .dockerignore leaves out of the build changes nothing", async function () {

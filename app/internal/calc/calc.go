@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Limits on the input, so one request cannot cost much.
@@ -37,7 +38,9 @@ const (
 )
 
 // Error describes why an expression could not be evaluated. Position is the
-// 0-based byte offset in the expression where the problem was found.
+// 0-based byte offset (not the character count) in the expression where the
+// problem was found: in "1+é" the é is at position 2, and a character after
+// it at 4.
 type Error struct {
 	Code     string
 	Message  string
@@ -75,6 +78,10 @@ func Evaluate(expr string) (float64, error) {
 	return v, nil
 }
 
+// end is what peek returns at the end of the expression: not a byte, so that
+// a NUL in the text is not taken for the end.
+const end = -1
+
 type parser struct {
 	src   string
 	pos   int
@@ -100,21 +107,23 @@ func (p *parser) skipSpace() {
 	}
 }
 
-// peek returns the next non-space byte, or 0 at the end.
-func (p *parser) peek() byte {
+// peek returns the next non-space byte, or end.
+func (p *parser) peek() int {
 	p.skipSpace()
 	if p.pos < len(p.src) {
-		return p.src[p.pos]
+		return int(p.src[p.pos])
 	}
-	return 0
+	return end
 }
 
-// describe names the token at the current position for error messages.
+// describe names the character at the current position (not the end) for
+// error messages: the whole character, however many bytes it takes.
 func (p *parser) describe() string {
-	if p.pos >= len(p.src) {
-		return "end of expression"
+	r, size := utf8.DecodeRuneInString(p.src[p.pos:])
+	if r == utf8.RuneError && size == 1 {
+		return fmt.Sprintf("byte 0x%02x (not UTF-8)", p.src[p.pos])
 	}
-	return strconv.QuoteRune(rune(p.src[p.pos]))
+	return strconv.QuoteRune(r)
 }
 
 func (p *parser) expr() (float64, error) {
@@ -240,9 +249,9 @@ func (p *parser) primary() (float64, error) {
 		p.pos++
 		p.depth--
 		return v, nil
-	case c == '.' || isDigit(c):
+	case c == '.' || (c != end && isDigit(byte(c))):
 		return p.number()
-	case c == 0:
+	case c == end:
 		return 0, p.fail(CodeSyntax, "expected a number or '(' but found end of expression")
 	default:
 		return 0, p.fail(CodeSyntax, fmt.Sprintf("expected a number or '(' but found %s", p.describe()))

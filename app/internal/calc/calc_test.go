@@ -66,6 +66,12 @@ func TestEvaluateErrors(t *testing.T) {
 		t.Fatalf("an expression of exactly %d bytes must be parsed, got %v", MaxLength, err)
 	}
 
+	// The limit is on nesting, not on how many groups there are.
+	groups := strings.Repeat("(1)+", 2*MaxDepth) + "(1)"
+	if v, err := Evaluate(groups); err != nil || v != 2*MaxDepth+1 {
+		t.Fatalf("%d groups side by side: %v, %v", 2*MaxDepth+1, v, err)
+	}
+
 	tests := []struct {
 		expr string
 		code string
@@ -82,6 +88,8 @@ func TestEvaluateErrors(t *testing.T) {
 		{"1..2", CodeSyntax, 2},
 		{"1.2.3", CodeSyntax, 3},
 		{".", CodeSyntax, 0},
+		{"1+.", CodeSyntax, 2}, // a lone '.' after an operator is no number either
+		{"(.)", CodeSyntax, 1},
 		{"()", CodeSyntax, 1},
 		{"*2", CodeSyntax, 0},
 		{"2^", CodeSyntax, 2},
@@ -113,6 +121,41 @@ func TestEvaluateErrors(t *testing.T) {
 			}
 			if e.Message == "" {
 				t.Fatalf("Evaluate(%q) error has no message", tt.expr)
+			}
+		})
+	}
+}
+
+// TestErrorMessagesNameWholeCharacters: a message quotes the character found,
+// not one byte of it; positions stay byte offsets.
+func TestErrorMessagesNameWholeCharacters(t *testing.T) {
+	tests := []struct {
+		expr    string
+		message string
+		pos     int
+	}{
+		{"1+é", "expected a number or '(' but found 'é'", 2},
+		{"1+2é", "unexpected 'é'", 3},
+		{"é+1", "expected a number or '(' but found 'é'", 0},
+		{"1\u00a0+2", `unexpected '\u00a0'`, 1}, // a non-breaking space is no space to the parser
+		{"(1+2€", "expected ')' but found '€'", 4},
+		{"2*😀", "expected a number or '(' but found '😀'", 2},
+		{"1+\xc3", "expected a number or '(' but found byte 0xc3 (not UTF-8)", 2},
+		// A NUL in the text is a character like any other, not the end.
+		{"1\x002", `unexpected '\x00'`, 1},
+		{"1+\x00", `expected a number or '(' but found '\x00'`, 2},
+		{"(1\x00", `expected ')' but found '\x00'`, 2},
+		{"1+", "expected a number or '(' but found end of expression", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			_, err := Evaluate(tt.expr)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Evaluate(%q) = %v; want a *calc.Error", tt.expr, err)
+			}
+			if e.Code != CodeSyntax || e.Message != tt.message || e.Position != tt.pos {
+				t.Fatalf("Evaluate(%q) error = {%s %q %d}, want {%s %q %d}", tt.expr, e.Code, e.Message, e.Position, CodeSyntax, tt.message, tt.pos)
 			}
 		})
 	}

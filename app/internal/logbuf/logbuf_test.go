@@ -158,3 +158,47 @@ func TestConcurrentWritersKeepLinesWhole(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestAFullBufferWaitsForTheFlush: lines that fill the buffer to the byte are
+// still held, as is one line exactly the buffer's size; only more than fits
+// is written at once.
+func TestAFullBufferWaitsForTheFlush(t *testing.T) {
+	var r recorder
+	w := New(&r, never, 10)
+	fmt.Fprint(w, "1234\n")
+	fmt.Fprint(w, "6789\n") // 10 bytes: full, not over
+	if got := r.snapshot(); len(got) != 0 {
+		t.Fatalf("a buffer filled exactly was written before a flush: %q", got)
+	}
+	fmt.Fprint(w, "x\n") // does not fit: the full buffer goes out first
+	if got := r.snapshot(); len(got) != 1 || got[0] != "1234\n6789\n" {
+		t.Fatalf("want the full buffer in one write, got %q", got)
+	}
+	_ = w.Flush()
+
+	var s recorder
+	w = New(&s, never, 10)
+	fmt.Fprint(w, "123456789\n") // exactly the buffer's size: held
+	if got := s.snapshot(); len(got) != 0 {
+		t.Fatalf("a line the size of the buffer was written straight through: %q", got)
+	}
+	fmt.Fprint(w, "0123456789\n") // larger than the buffer: the held line, then this one
+	if got := s.snapshot(); len(got) != 2 || got[1] != "0123456789\n" {
+		t.Fatalf("want the held line then the long one, got %q", got)
+	}
+	_ = w.Close()
+}
+
+// TestALongLineThatFailsKeepsTheError: the error of a line too long to buffer,
+// written straight through, is kept for later writes like any other.
+func TestALongLineThatFailsKeepsTheError(t *testing.T) {
+	broken := errors.New("broken pipe")
+	r := recorder{err: broken}
+	w := New(&r, never, 4)
+	if _, err := w.Write([]byte("longer than four\n")); !errors.Is(err, broken) {
+		t.Fatalf("the straight-through write: got %v, want %v", err, broken)
+	}
+	if _, err := w.Write([]byte("x\n")); !errors.Is(err, broken) {
+		t.Fatalf("a later write: got %v, want %v", err, broken)
+	}
+}

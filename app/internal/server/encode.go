@@ -20,10 +20,12 @@ type apiError struct {
 // Error codes the HTTP layer adds to the evaluator's.
 const (
 	codeInvalidJSON       = "invalid_json"
+	codeInvalidQuery      = "invalid_query"
 	codeMissingExpression = "missing_expression"
 	codeMethodNotAllowed  = "method_not_allowed"
 	codeNotFound          = "not_found"
 	codeTooLarge          = "payload_too_large"
+	codeRequestTimeout    = "request_timeout"
 	codeUnsupportedType   = "unsupported_media_type"
 	codeInternal          = "internal_error"
 )

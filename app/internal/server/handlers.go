@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
 
 	"calculator/internal/calc"
 )
-
-type evaluateRequest struct {
-	Expression *string `json:"expression"`
-}
 
 type evaluateResponse struct {
 	Expression string  `json:"expression"`
@@ -31,52 +31,121 @@ func handleEvaluatePost() http.HandlerFunc {
 			encodeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, bodyTooLargeMessage)
 			return
 		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		dec.DisallowUnknownFields()
-		var req evaluateRequest
-		err := dec.Decode(&req)
-		if err == nil {
-			// Exactly one JSON value: anything after it but whitespace is an error.
-			if _, tailErr := dec.Token(); tailErr != io.EOF {
-				err = tailErr
-				if err == nil {
-					err = errors.New("body holds more than one JSON value")
-				}
-			}
-		}
+		expr, err := decodeEvaluateRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		var tooLarge *http.MaxBytesError
+		var netErr net.Error
 		switch {
+		case errors.As(err, &netErr) && netErr.Timeout():
+			encodeError(w, http.StatusRequestTimeout, codeRequestTimeout, "the request body did not arrive in time")
+		case errors.Is(err, net.ErrClosed):
+			abort(w, "the server closed the connection before the request body arrived")
+		case errors.Is(err, syscall.ECONNRESET):
+			abort(w, "the client reset the connection before the request body arrived")
 		case errors.As(err, &tooLarge):
 			encodeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, bodyTooLargeMessage)
-			return
+		case errors.Is(err, errMissingExpression):
+			encodeError(w, http.StatusBadRequest, codeMissingExpression, "the body needs an \"expression\" string, e.g. {\"expression\":\"2*(3+4)\"}")
 		case err != nil:
 			encodeError(w, http.StatusBadRequest, codeInvalidJSON, "request body is not valid JSON of the form {\"expression\":\"...\"}: "+err.Error())
-			return
-		case req.Expression == nil:
-			encodeError(w, http.StatusBadRequest, codeMissingExpression, "the body needs an \"expression\" string, e.g. {\"expression\":\"2*(3+4)\"}")
-			return
+		default:
+			evaluate(w, expr, "")
 		}
-		evaluate(w, *req.Expression)
 	}
+}
+
+var errMissingExpression = errors.New("no expression")
+
+// decodeEvaluateRequest reads a body of exactly one JSON object whose one key
+// is "expression", spelled so, holding a string. encoding/json alone would
+// take the last of two "expression" keys and match "EXPRESSION" too: an
+// ambiguous request is refused instead.
+func decodeEvaluateRequest(body io.Reader) (string, error) {
+	dec := json.NewDecoder(body)
+	if tok, err := dec.Token(); err != nil {
+		return "", err
+	} else if tok != json.Delim('{') {
+		return "", errors.New("the body must be a JSON object")
+	}
+	var expr *string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		key, _ := tok.(string)
+		switch {
+		case key != "expression" && strings.EqualFold(key, "expression"):
+			return "", fmt.Errorf("unknown key %q (keys are case-sensitive: the key is \"expression\")", key)
+		case key != "expression":
+			return "", fmt.Errorf("unknown key %q", key)
+		case expr != nil:
+			return "", errors.New("the key \"expression\" is given twice")
+		}
+		if err := dec.Decode(&expr); err != nil {
+			return "", fmt.Errorf("\"expression\" must be a string: %w", err)
+		}
+		if expr == nil {
+			return "", errMissingExpression // "expression": null
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return "", err
+	}
+	// Exactly one JSON value: anything after it but whitespace is an error.
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("the body holds more than one JSON value")
+		}
+		return "", err
+	}
+	if expr == nil {
+		return "", errMissingExpression
+	}
+	return *expr, nil
 }
 
 var bodyTooLargeMessage = fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes)
 
+// plusHint is added to a syntax error when the raw query held a '+', which a
+// query string reads as a space: "?expr=1+2" arrives as "1 2".
+const plusHint = " (in a URL query a '+' means a space: send + as %2B, e.g. ?expr=1%2B2)"
+
 func handleEvaluateGet() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if !q.Has("expr") {
-			encodeError(w, http.StatusBadRequest, codeMissingExpression, "the query needs an expr parameter, e.g. /v1/evaluate?expr=2*(3%2B4)")
+		// url.URL.Query drops what it cannot parse without a word; ParseQuery says why.
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			encodeError(w, http.StatusBadRequest, codeInvalidQuery,
+				fmt.Sprintf("the query string is malformed (%v); percent-encode the expression, e.g. ?expr=2*(3%%2B4)", err))
 			return
 		}
-		evaluate(w, q.Get("expr"))
+		exprs := q["expr"]
+		switch len(exprs) {
+		case 0:
+			encodeError(w, http.StatusBadRequest, codeMissingExpression, "the query needs an expr parameter, e.g. /v1/evaluate?expr=2*(3%2B4)")
+			return
+		case 1:
+		default:
+			encodeError(w, http.StatusBadRequest, codeInvalidQuery, fmt.Sprintf("expr is given %d times; give it once", len(exprs)))
+			return
+		}
+		hint := ""
+		for _, part := range strings.Split(r.URL.RawQuery, "&") {
+			if key, value, _ := strings.Cut(part, "="); key == "expr" && strings.Contains(value, "+") {
+				hint = plusHint
+			}
+		}
+		evaluate(w, exprs[0], hint)
 	}
 }
 
-func evaluate(w http.ResponseWriter, expr string) {
+// evaluate answers with expr's value, or its error; hint is added to a syntax error's message.
+func evaluate(w http.ResponseWriter, expr, hint string) {
 	result, err := calc.Evaluate(expr)
 	var e *calc.Error
 	switch {
+	case errors.As(err, &e) && e.Code == calc.CodeSyntax:
+		encodeErrorAt(w, http.StatusBadRequest, e.Code, e.Message+hint, e.Position)
 	case errors.As(err, &e):
 		encodeErrorAt(w, http.StatusBadRequest, e.Code, e.Message, e.Position)
 	case err != nil:

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -45,8 +47,9 @@ func newRequestID() string {
 // statusRecorder remembers what was written, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status  int
+	bytes   int
+	aborted string // why no response was sent, when a handler gave up on the connection
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -67,23 +70,55 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests writes one JSON line per request once it is answered.
+// abort gives up on a request whose connection is gone: nothing can be sent,
+// and the access log says why instead of naming a status nobody received.
+func abort(w http.ResponseWriter, reason string) {
+	for {
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.aborted = reason
+			break
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	panic(http.ErrAbortHandler) // net/http's way to drop a response
+}
+
+// logRequests writes one JSON line per request once it is answered, or
+// once it is aborted (status 0 then, and why).
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			level, attrs := slog.LevelInfo, []slog.Attr(nil)
+			v := recover() // only http.ErrAbortHandler reaches here: recoverPanics answers the rest
+			if v != nil {
+				if rec.aborted == "" {
+					rec.aborted = "the handler aborted the response"
+				}
+				level, rec.status = slog.LevelWarn, 0
+				attrs = append(attrs, slog.String("aborted", rec.aborted))
+			} else if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			attrs = append(attrs,
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status),
+				slog.Int("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("request_id", r.Header.Get("X-Request-Id")),
+			)
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
+			if v != nil {
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Int("bytes", rec.bytes),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("request_id", r.Header.Get("X-Request-Id")),
-		)
 	})
 }
 
@@ -114,9 +149,16 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 
 // jsonForUnmatched answers requests no route matches with the service's JSON
 // errors: 404 for an unknown path, 405 with Allow for a known path and a
-// method it does not serve. Matched requests go to the mux unchanged.
+// method it does not serve, and 404 for a path not in its plain form
+// ("/v1//evaluate", "/v1/../healthz"), which the mux would redirect with a
+// text/html body. Matched requests go to the mux unchanged.
 func jsonForUnmatched(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
+			encodeError(w, http.StatusNotFound, codeNotFound,
+				fmt.Sprintf("no route for %s %s; the path in its plain form is %s", r.Method, r.URL.Path, clean))
+			return
+		}
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -137,6 +179,16 @@ func jsonForUnmatched(mux *http.ServeMux) http.Handler {
 			encodeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 		}
 	})
+}
+
+// cleanPath is the path the mux would redirect to: rooted, no "//", "." or
+// "..", a trailing slash kept.
+func cleanPath(p string) string {
+	clean := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 // headerProbe records the status and headers a handler writes and drops its body.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newTestServer(t *testing.T) (http.Handler, *Readiness, *bytes.Buffer) {
@@ -126,6 +127,120 @@ func TestEvaluateErrors(t *testing.T) {
 	}
 }
 
+// TestQueryMistakesAreReported: a malformed query, a repeated expr and an
+// unencoded '+' each get an error that says what went wrong.
+func TestQueryMistakesAreReported(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	tests := []struct {
+		query   string
+		status  int
+		code    string
+		message string
+	}{
+		{"expr=%zz", 400, "invalid_query", `invalid URL escape "%zz"`},
+		{"expr=1;2", 400, "invalid_query", "invalid semicolon separator"},
+		{"expr=1&expr=2", 400, "invalid_query", "expr is given 2 times; give it once"},
+		{"expr=1+2", 400, "syntax_error", "unexpected '2' (in a URL query a '+' means a space: send + as %2B"},
+		{"expr=2*(3+4)", 400, "syntax_error", "send + as %2B"},
+		{"expr=", 400, "syntax_error", "empty expression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := do(t, h, httptest.NewRequest(http.MethodGet, "/v1/evaluate?"+tt.query, nil))
+			code, _ := errorOf(t, r)
+			message, _ := r.body["error"].(map[string]any)["message"].(string)
+			if r.status != tt.status || code != tt.code || !strings.Contains(message, tt.message) {
+				t.Fatalf("got %d %s %q, want %d %s containing %q", r.status, code, message, tt.status, tt.code, tt.message)
+			}
+		})
+	}
+	// An encoded '+' works, and a syntax error without a '+' in the query gets no hint.
+	if r := do(t, h, httptest.NewRequest(http.MethodGet, "/v1/evaluate?expr=1%2B2", nil)); r.status != 200 || r.body["result"] != 3.0 {
+		t.Fatalf("?expr=1%%2B2: %d %v", r.status, r.body)
+	}
+	r := do(t, h, httptest.NewRequest(http.MethodGet, "/v1/evaluate?expr=1%202", nil))
+	if message := r.body["error"].(map[string]any)["message"].(string); strings.Contains(message, "%2B") {
+		t.Fatalf("a hint about '+' without a '+' in the query: %q", message)
+	}
+}
+
+// TestAmbiguousJSONIsRefused: a repeated key or a key in another case would be
+// read by encoding/json as one of them; the service refuses both.
+func TestAmbiguousJSONIsRefused(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	tests := []struct {
+		body    string
+		message string
+	}{
+		{`{"expression":"1","expression":"2"}`, `the key "expression" is given twice`},
+		{`{"EXPRESSION":"2"}`, `unknown key "EXPRESSION" (keys are case-sensitive: the key is "expression")`},
+		{`{"Expression":"2"}`, `unknown key "Expression"`},
+		{`{"expression":"1","x":1}`, `unknown key "x"`},
+		{`["expression"]`, "the body must be a JSON object"},
+		{`"1+1"`, "the body must be a JSON object"},
+		{`{"expression":"1"}{}`, "more than one JSON value"},
+		{`{"expression":["1"]}`, `"expression" must be a string`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			r := do(t, h, postJSON(tt.body))
+			code, _ := errorOf(t, r)
+			message, _ := r.body["error"].(map[string]any)["message"].(string)
+			if r.status != 400 || code != "invalid_json" || !strings.Contains(message, tt.message) {
+				t.Fatalf("got %d %s %q, want 400 invalid_json containing %q", r.status, code, message, tt.message)
+			}
+		})
+	}
+	if r := do(t, h, postJSON(`{"expression":null}`)); r.status != 400 || r.body["error"].(map[string]any)["code"] != "missing_expression" {
+		t.Fatalf(`{"expression":null}: %d %v`, r.status, r.body)
+	}
+	if r := do(t, h, postJSON(` {"expression" : "6*7"} `)); r.status != 200 || r.body["result"] != 42.0 {
+		t.Fatalf("whitespace around the object: %d %v", r.status, r.body)
+	}
+}
+
+// TestPathsNotInPlainFormGetJSON: the mux would redirect these with a
+// text/html body; every answer of this API is JSON.
+func TestPathsNotInPlainFormGetJSON(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	for _, tt := range []struct{ method, path, plain string }{
+		{"POST", "/v1//evaluate", "/v1/evaluate"},
+		{"GET", "/v1/../healthz", "/healthz"},
+		{"GET", "/./version", "/version"},
+	} {
+		req := httptest.NewRequest(tt.method, "/", nil)
+		req.URL.Path = tt.path // httptest would clean it
+		r := do(t, h, req)
+		code, _ := errorOf(t, r)
+		message := r.body["error"].(map[string]any)["message"].(string)
+		if r.status != 404 || code != "not_found" || !strings.Contains(message, "plain form is "+tt.plain) || r.header.Get("Location") != "" {
+			t.Fatalf("%s %s: %d %v %v", tt.method, tt.path, r.status, r.body, r.header)
+		}
+	}
+}
+
+// TestAbortedRequestIsLoggedAsSuch: a request whose connection is gone gets
+// no response, and its log line says so rather than naming a status.
+func TestAbortedRequestIsLoggedAsSuch(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := logRequests(logger, recoverPanics(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		abort(w, "the server closed the connection before the request body arrived")
+	})))
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Fatalf("the abort must reach net/http as http.ErrAbortHandler, got %v", v)
+		}
+		line := logs.String()
+		for _, want := range []string{`"level":"WARN"`, `"status":0`, `"aborted":"the server closed the connection before the request body arrived"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("log line lacks %s: %s", want, line)
+			}
+		}
+	}()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/evaluate", nil))
+}
+
 func TestMethodNotAllowedListsAllow(t *testing.T) {
 	h, _, _ := newTestServer(t)
 	r := do(t, h, httptest.NewRequest(http.MethodPut, "/v1/evaluate", nil))
@@ -231,5 +346,80 @@ func TestBodyIsReadOnlyUpToLimit(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	if r := do(t, h, req); r.status != 413 {
 		t.Fatalf("chunked oversize body: got %d %v", r.status, r.body)
+	}
+}
+
+// TestRequestIDsAreKeptOnlyWhenSane: a caller's X-Request-Id is echoed and
+// logged if it is 1 to 128 visible ASCII characters; otherwise one is made.
+func TestRequestIDsAreKeptOnlyWhenSane(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	for _, tt := range []struct {
+		id   string
+		kept bool
+	}{
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"!~", true}, // the first and last visible ASCII characters
+		{"a b", false},
+		{"a\x7f", false},
+		{"é", false},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		req.Header.Set("X-Request-Id", tt.id)
+		got := do(t, h, req).header.Get("X-Request-Id")
+		if (got == tt.id) != tt.kept {
+			t.Errorf("X-Request-Id %q: answered %q, kept=%v", tt.id, got, tt.kept)
+		}
+		if !tt.kept && len(got) != 32 {
+			t.Errorf("X-Request-Id %q: made %q, want 32 hex characters", tt.id, got)
+		}
+	}
+}
+
+// TestABodyOfExactlyTheLimitIsRead: MaxBodyBytes is the largest body taken, not the smallest refused.
+func TestABodyOfExactlyTheLimitIsRead(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	json := `{"expression":"6*7"}`
+	body := json + strings.Repeat(" ", MaxBodyBytes-len(json))
+	req := postJSON(body)
+	if req.ContentLength != MaxBodyBytes {
+		t.Fatalf("Content-Length %d, want %d", req.ContentLength, MaxBodyBytes)
+	}
+	if r := do(t, h, req); r.status != 200 || r.body["result"] != 42.0 {
+		t.Fatalf("a body of exactly %d bytes: %d %v", MaxBodyBytes, r.status, r.body)
+	}
+	if r := do(t, h, postJSON(body+" ")); r.status != 413 {
+		t.Fatalf("a body of %d bytes: %d %v", MaxBodyBytes+1, r.status, r.body)
+	}
+}
+
+// TestAccessLogDurationIsInMilliseconds: a request that takes 30 ms is logged as 30 ms or more, not 30,000.
+func TestAccessLogDurationIsInMilliseconds(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := logRequests(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		encode(w, http.StatusOK, statusBody{Status: "ok"})
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	var line struct {
+		DurationMs float64 `json:"duration_ms"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.DurationMs < 30 || line.DurationMs > 60_000 {
+		t.Fatalf("duration_ms = %v for a 30 ms request", line.DurationMs)
+	}
+}
+
+// TestATrailingSlashIsAPathOfItsOwn: "/v1/evaluate/" is in plain form; it is
+// simply no route (the mux's own 404, not the plain-form one).
+func TestATrailingSlashIsAPathOfItsOwn(t *testing.T) {
+	h, _, _ := newTestServer(t)
+	r := do(t, h, httptest.NewRequest(http.MethodGet, "/v1/evaluate/", nil))
+	message := r.body["error"].(map[string]any)["message"].(string)
+	if r.status != 404 || strings.Contains(message, "plain form") {
+		t.Fatalf("GET /v1/evaluate/: %d %q", r.status, message)
 	}
 }

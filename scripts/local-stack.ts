@@ -4,14 +4,17 @@
 // registry on 127.0.0.1 that plays ECR, and the task definition runs as a
 // container), the rest of AWS is modelled by stand-ins.
 //
-//   npm start [-- --stack NAME] [-- -c key=value ...] [-- --check] [-- --json]
+//   npm start [-- --stack NAME] [-- -c key=value ...] [-- --check] [-- --json] [-- --verbose]
+//
+// Progress goes to stderr, the outputs to stdout: `npm start -s -- --json`
+// (npm's -s keeps its banner off stdout) pipes into jq as it is.
 //
 // Ctrl-C (or SIGTERM) stops the container within its stop timeout, removes
 // it and exits 0: a `pulumi destroy` for the local stack.
 import { ChildProcess, spawn } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 
-import { ConfigError } from "../infra/config";
+import { ConfigError, loadConfig } from "../infra/config";
 import {
     DockerError,
     DockerEnv,
@@ -72,15 +75,17 @@ interface Args {
     stack: string;
     check: boolean;
     json: boolean;
+    /** BuildKit's whole log, and the health checks' lines among the followed logs. */
+    verbose: boolean;
     set: Record<string, string>;
 }
 
-const usage = "usage: npm start -- [--stack NAME] [-c|--config key=value]... [--check] [--json]";
+const usage = "usage: npm start -s -- [--stack NAME] [-c|--config key=value]... [--check] [--json] [--verbose]";
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "dev", check: false, json: false, set: {} };
+    const args: Args = { stack: "dev", check: false, json: false, verbose: false, set: {} };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -90,6 +95,7 @@ export function parseArgs(argv: string[]): Args {
         };
         if (a === "--check") args.check = true;
         else if (a === "--json") args.json = true;
+        else if (a === "--verbose" || a === "-v") args.verbose = true;
         else if (a === "--stack" || a === "-s") args.stack = value();
         else if (a.startsWith("--stack=")) args.stack = a.slice("--stack=".length);
         else if (a === "-c" || a === "--config") {
@@ -121,12 +127,14 @@ class LocalAws {
         private readonly stack: string,
         private readonly containerPort: string,
         world: Partial<FakeWorld>,
+        private readonly verbose: boolean,
     ) {
         this.fake = fakeAws({ world });
     }
 
     readonly mocks: pulumi.runtime.Mocks = {
         newResource: async (args) => {
+            say(`  + ${shortType(args.type)} ${args.name}`);
             switch (args.type) {
                 case T.repository: {
                     const name = `${args.name}-${this.stack}`.toLowerCase();
@@ -143,7 +151,7 @@ class LocalAws {
                 }
                 case T.image:
                     try {
-                        const repoDigest = await this.buildAndPush(args.inputs);
+                        const repoDigest = await this.buildAndPush(args.name, args.inputs);
                         return { id: repoDigest, state: { ...args.inputs, repoDigest, baseImageName: args.inputs.imageName } };
                     } catch (err) {
                         this.failed(err as Error);
@@ -183,11 +191,12 @@ class LocalAws {
     };
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- docker.Image's inputs, as the program gave them
-    private async buildAndPush(inputs: any): Promise<string> {
+    private async buildAndPush(resourceName: string, inputs: any): Promise<string> {
         const imageName = String(inputs.imageName);
         // Paths in the inputs are relative to the program's folder, which the run is in.
         const b = inputs.build ?? {};
-        say(`building ${imageName} (${b.dockerfile?.split("/").pop()}${b.target ? `, target ${b.target}` : ""}, ${b.platform})`);
+        say(`  building ${imageName} (${b.dockerfile?.split("/").pop()}${b.target ? `, target ${b.target}` : ""}, ${b.platform})`);
+        const progress = buildProgress((line) => say(`    ${resourceName}: ${line}`));
         try {
             await build({
                 context: b.context,
@@ -198,22 +207,52 @@ class LocalAws {
                 cacheFrom: b.cacheFrom?.images,
                 tags: [imageName],
                 onLine: (line) => {
-                    if (/^#\d+ sha256:/.test(line) || line.trim() === "") return;
-                    say(`  build | ${line}`);
+                    if (this.verbose) {
+                        if (!/^#\d+ sha256:/.test(line) && line.trim() !== "") say(`    ${resourceName} | ${line}`);
+                    } else progress(line);
                 },
             });
         } catch (err) {
             if (err instanceof DockerError) {
-                throw new Fatal(`the image build failed (${imageName}); the failing step said:\n${tail(err.result.stderr, 30)}`);
+                // The whole log of the step that failed (BuildKit prints it after the error).
+                throw new Fatal(`the image build failed (${imageName}); the failing step said:\n${tail(err.result.stderr, 40)}`);
             }
             throw err;
         }
-        say(`pushing ${imageName}`);
+        say(`  pushing ${imageName}`);
         const digest = await push(imageName);
         const repository = imageName.slice(this.env.registry.length + 1, imageName.lastIndexOf(":"));
         this.pushed.push({ ref: imageName, repository, digest, platform: b.platform });
         return `${this.env.registry}/${repository}@${digest}`;
     }
+}
+
+/** "aws:ecr/repository:Repository" -> "ecr.Repository": what a progress line names. */
+function shortType(type: string): string {
+    const [, module, name] = type.split(":");
+    return `${module.split("/")[0] === "index" ? type.split(":")[0] : module.split("/")[0]}.${name}`;
+}
+
+/**
+ * A compact view of a BuildKit plain-progress log: one line per Dockerfile
+ * step once it ends, "cached" or the seconds it took.
+ */
+export function buildProgress(print: (line: string) => void): (line: string) => void {
+    const names = new Map<string, string>();
+    return (line) => {
+        const header = /^#(\d+) (\[(?:[^\]]+ )?\d+\/\d+\] .*)$/.exec(line);
+        if (header) {
+            const name = header[2].replace(/\s+/g, " ");
+            names.set(header[1], name.length > 90 ? `${name.slice(0, 89)}…` : name);
+            return;
+        }
+        const end = /^#(\d+) (CACHED|DONE ([\d.]+)s)$/.exec(line);
+        const name = end && names.get(end[1]);
+        if (end && name && !/\] FROM /.test(name)) {
+            print(`${name}  ${end[2] === "CACHED" ? "cached" : `${end[3]} s`}`);
+            names.delete(end[1]);
+        }
+    };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON
@@ -310,6 +349,26 @@ export async function waitHealthy(name: string, url: string, matcher: string, ti
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
     const project = readProject();
+
+    // The config first: a mistake is reported in a second, before anything slow starts.
+    let config: Record<string, string>;
+    try {
+        config = effectiveConfig(readStackFile(args.stack), args.set);
+        const prefix = `${project.name}:`;
+        loadConfig(
+            {
+                get: (key) => config[prefix + key],
+                keys: () =>
+                    Object.keys(config)
+                        .filter((k) => k.startsWith(prefix))
+                        .map((k) => k.slice(prefix.length)),
+            },
+            project.name,
+        );
+    } catch (err) {
+        throw new Fatal((err as Error).message);
+    }
+
     let env: DockerEnv;
     try {
         env = dockerEnv();
@@ -327,14 +386,8 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     // The program passes GO_IMAGE to the build, as it would on an air-gapped builder.
     process.env.GO_IMAGE = env.goImage;
 
-    let config: Record<string, string>;
-    try {
-        config = effectiveConfig(readStackFile(args.stack), args.set);
-    } catch (err) {
-        throw new Fatal((err as Error).message);
-    }
-    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`], localWorld(config, project.name));
-    say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real)`);
+    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`], localWorld(config, project.name), args.verbose);
+    say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real); its resources:`);
     let run: ProgramRun;
     try {
         run = await Promise.race([runProgram({ stack: args.stack, config, mocks: local.mocks }), local.failure]);
@@ -440,11 +493,22 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
         }
 
         report(outputs, args, `Modelled, not run: ${modelled}.`);
-        say(`serving at ${url()}; Ctrl-C stops and removes the container`);
+        say(
+            `serving at ${url()}; Ctrl-C stops and removes the container. Its logs follow${args.verbose ? "" : " (the health checks' lines left out; --verbose shows them)"}:`,
+        );
         logs = spawn(env.docker, ["logs", "--follow", name], {
             env: { ...process.env, DOCKER_HOST: env.dockerHost },
-            stdio: ["ignore", process.stderr, process.stderr],
+            stdio: ["ignore", "pipe", "pipe"],
         });
+        const healthPath = `"path":"${tg.healthCheck?.path ?? "/healthz"}"`;
+        for (const stream of [logs.stdout!, logs.stderr!]) {
+            let pending = "";
+            stream.setEncoding("utf8").on("data", (d: string) => {
+                const lines = (pending + d).split("\n");
+                pending = lines.pop() ?? "";
+                for (const line of lines) if (args.verbose || !line.includes(healthPath)) say(line);
+            });
+        }
         // Runs until a signal (onSignal exits 0 once torn down) or the container stops by itself.
         return await new Promise<number>((resolve) => {
             // The service stopping by itself is a failure, as ECS would see it.

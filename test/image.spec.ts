@@ -24,6 +24,7 @@ import {
     registryImage,
     run,
     sleep,
+    tail,
     waitForStatus,
 } from "../scripts/lib/docker";
 
@@ -436,6 +437,20 @@ describe("image (real Docker engine)", function () {
                 await dockerRaw(["rmi", ref]);
             }
         });
+    });
+
+    it("the README's commands for an offline or bridgeless engine work as written", async function () {
+        const readme = fs.readFileSync(path.join(appDir, "..", "README.md"), "utf8");
+        const block = /<!-- offline-build:start -->\s*```sh\n([\s\S]*?)```/.exec(readme);
+        assert.ok(block, "README.md has no offline-build block");
+        const out = path.join(appDir, "..", "bin");
+        try {
+            const res = await run("bash", ["-euo", "pipefail", "-c", block[1]], { cwd: path.join(appDir, "..") });
+            assert.equal(res.code, 0, `${block[1]}\nfailed:\n${tail(res.stderr, 30)}`);
+            assert.equal(elfMachine(path.join(out, "app")), EM_X86_64, "the --output build left no binary in bin/");
+        } finally {
+            fs.rmSync(path.join(out, "app"), { force: true });
+        }
     });
 
     describe("build context", function () {

@@ -2,10 +2,11 @@
 // pushed to the local registry, its task definition run as a container.
 import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 
-import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot } from "../scripts/lib/docker";
+import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
 import { waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
 import { runUnderMocks } from "./harness";
@@ -157,6 +158,69 @@ describe("npm start (local stack on the real engine)", function () {
         }
     });
 
+    it("`npm start -s -- --check` writes only JSON to stdout (the command line the README pipes into jq)", async function () {
+        const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+        assert.ok(readme.includes("npm start -s -- --json | jq -r .url"), "the README no longer shows the JSON command line");
+        const port = await freePort();
+        const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+            const p = spawn("npm", ["start", "-s", "--", "--check", "-c", `containerPort=${port}`], {
+                cwd: repoRoot,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let stdout = "";
+            let stderr = "";
+            p.stdout.on("data", (d) => (stdout += d));
+            p.stderr.on("data", (d) => (stderr += d));
+            p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        });
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(JSON.parse(res.stdout).url, `http://127.0.0.1:${port}`, `stdout is not JSON alone:\n${res.stdout}`);
+        assert.match(res.stderr, /\+ ecr\.Repository calculator/, "no progress on stderr");
+    });
+
+    it("prints the outputs table the README shows, and follows the logs without the health checks' lines", async function () {
+        const port = await freePort();
+        const p = startLocal(["-c", `containerPort=${port}`]);
+        let stdout = "";
+        let stderr = "";
+        p.stderr!.on("data", (d) => (stderr += d));
+        const exited = new Promise<number | null>((resolve) => p.on("close", resolve));
+        try {
+            await new Promise<void>((resolve, reject) => {
+                p.stdout!.on("data", (d) => {
+                    stdout += d;
+                    if (/^\s+url\s+\S+$/m.test(stdout)) resolve();
+                });
+                void exited.then((code) => reject(new Error(`npm start exited (${code}) before printing outputs:\n${stderr}`)));
+            });
+            const printed = outputRows(stdout);
+            const documented = outputRows(
+                /<!-- start-output:start -->\s*```\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(repoRoot, "README.md"), "utf8"))![1],
+            );
+            assert.deepEqual(
+                printed.map((r) => r[0]),
+                documented.map((r) => r[0]),
+                "the README shows other outputs than npm start prints",
+            );
+            assert.match(stdout, new RegExp(`^Current stack outputs \\(${printed.length}\\):$`, "m"));
+            for (const [name, value] of documented) {
+                const actual = printed.find((r) => r[0] === name)![1];
+                assert.equal(shapeOf(actual, port), shapeOf(value, 8080), `${name}: README shows ${value}, npm start prints ${actual}`);
+            }
+
+            // The load balancer's probe and a user's request: only the user's line is shown.
+            await httpRequest(`http://127.0.0.1:${port}/healthz`);
+            await httpRequest(`http://127.0.0.1:${port}/v1/evaluate?expr=6*7`);
+            for (const started = Date.now(); !stderr.includes('"path":"/v1/evaluate"'); await sleep(50)) {
+                if (Date.now() - started > 10_000) assert.fail(`the request's log line did not follow within 10s:\n${stderr}`);
+            }
+            assert.doesNotMatch(stderr, /"path":"\/healthz"/, "a health check's line was shown");
+        } finally {
+            p.kill("SIGTERM");
+            assert.equal(await exited, 0, stderr);
+        }
+    });
+
     it("Ctrl-C while the container is starting: stops and removes it, exit 0", async function () {
         const port = await freePort();
         const p = startLocal(["-c", `containerPort=${port}`]);
@@ -191,9 +255,10 @@ describe("npm start (local stack on the real engine)", function () {
     });
 
     describe("errors a user can hit", function () {
-        it("an invalid stack config: the message `pulumi preview` would give, exit 1", async function () {
+        it("an invalid stack config: the message `pulumi preview` would give, exit 1, before anything starts", async function () {
             const res = await runLocal(["-c", "cpu=300", "-c", "vpc=mine"]);
             assert.equal(res.code, 1);
+            assert.doesNotMatch(res.stderr, /running the program|docker-env/);
             assert.match(res.stderr, /invalid stack configuration \(2 problems\)/);
             assert.match(res.stderr, new RegExp(`${project}:cpu is "300"`));
             assert.match(res.stderr, new RegExp(`${project}:vpc is "mine"`));
@@ -286,6 +351,24 @@ describe("npm start (local stack on the real engine)", function () {
         });
     });
 });
+
+/** [name, value] rows of a `pulumi stack output` table. */
+function outputRows(table: string): [string, string][] {
+    return table
+        .split("\n")
+        .map((l) => /^ {4}(\S+)\s+(\S.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && m[1] !== "OUTPUT")
+        .map((m) => [m[1], m[2]]);
+}
+
+/** What a value looks like, its particulars left out: digests, numbers and the port. */
+function shapeOf(value: string, port: number): string {
+    return value
+        .replace(`:${port}`, ":PORT")
+        .replace(/@sha256:[0-9a-f]+(…)?$/, "@sha256:DIGEST")
+        .replace(/^\d+$/, "INTEGER")
+        .replace(/^\d+\.\d MB$/, "N.N MB");
+}
 
 function envOf(e: ReturnType<typeof dockerEnv>): NodeJS.ProcessEnv {
     return { DOCKER: e.docker, DOCKER_HOST: e.dockerHost, REGISTRY: e.registry, GO_IMAGE: e.goImage };

@@ -504,23 +504,31 @@ func startSlowRequest(t *testing.T, addr string, contentLength int) (net.Conn, *
 	return conn, r
 }
 
+// keptAlive makes one request on a new connection and returns it, open for
+// the next one (HTTP/1.1 keeps connections alive unless told otherwise).
+func keptAlive(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := bufio.NewReader(conn)
+	fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 200 || resp.Close {
+		t.Fatalf("a keep-alive request: %v %v", resp, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return conn, r
+}
+
 // TestIdleTimeout: a keep-alive connection left idle for IDLE_TIMEOUT is
 // closed by the server. (The task definition sets it above the load
 // balancer's idle timeout, so that the load balancer always closes first.)
 func TestIdleTimeout(t *testing.T) {
 	base, _, _, _ := startApp(t, map[string]string{"IDLE_TIMEOUT": "200ms"})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, err := http.ReadResponse(r, nil)
-	if err != nil || resp.StatusCode != 200 || resp.Close {
-		t.Fatalf("keep-alive request: %v %v", resp, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	conn, r := keptAlive(t, strings.TrimPrefix(base, "http://"))
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := r.ReadByte(); err != io.EOF {
 		t.Fatalf("an idle keep-alive connection must be closed by the server after IDLE_TIMEOUT; read: %v", err)
@@ -532,19 +540,7 @@ func TestIdleTimeout(t *testing.T) {
 // balancer among them) take their next request to another task.
 func TestDrainEndsKeepAlive(t *testing.T) {
 	base, sigterm, done, stdout := startApp(t, map[string]string{"DRAIN_DELAY": "10s", "SHUTDOWN_TIMEOUT": "5s"})
-	addr := strings.TrimPrefix(base, "http://")
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	idleReader := bufio.NewReader(idle)
-	fmt.Fprint(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, err := http.ReadResponse(idleReader, nil)
-	if err != nil || resp.Close {
-		t.Fatalf("before the drain the connection must stay open: %v %v", resp, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	idle, idleReader := keptAlive(t, strings.TrimPrefix(base, "http://"))
 
 	sigterm()
 	waitForLog(t, stdout, `"msg":"draining"`)

@@ -27,6 +27,7 @@ export function inZone(domainName: string, zoneName: string): boolean {
 }
 
 export class ServiceDomain extends pulumi.ComponentResource {
+    readonly domainName: string;
     readonly zoneId: pulumi.Output<string>;
     /** Usable by a listener: validated, in the stack's region. */
     readonly certificateArn: pulumi.Output<string>;
@@ -35,6 +36,7 @@ export class ServiceDomain extends pulumi.ComponentResource {
         super("calculator:index:ServiceDomain", name, {}, opts);
         const parent = { parent: this };
         const key = (k: string) => `${args.project}:${k}`;
+        this.domainName = args.domainName;
         const parentName = args.domainName.slice(args.domainName.indexOf(".") + 1);
         const zone = pulumi.output(
             (args.hostedZoneId

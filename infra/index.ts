@@ -14,12 +14,13 @@ import { WebService } from "./service";
 import { imageSource } from "./source";
 
 const config = loadConfig();
+const project = pulumi.getProject();
 const appDir = path.join(__dirname, "..", "app");
 
 // Every taggable resource carries the project and stack, through the provider's default tags.
 const provider = new aws.Provider("aws", {
     region: new pulumi.Config("aws").get<aws.Region>("region"),
-    defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack() } },
+    defaultTags: { tags: { project, stack: pulumi.getStack() } },
 });
 
 const image = new ServiceImage(
@@ -34,7 +35,6 @@ const image = new ServiceImage(
     { providers: { aws: provider } },
 );
 
-const project = pulumi.getProject();
 const network = new Network(
     "calculator",
     {
@@ -78,10 +78,7 @@ const service = new WebService(
         minCount: config.minCount,
         maxCount: config.maxCount,
         spot: config.spot,
-        domain:
-            domain && config.domainName
-                ? { name: config.domainName, zoneId: domain.zoneId, certificateArn: domain.certificateArn }
-                : undefined,
+        domain: domain && { name: domain.domainName, zoneId: domain.zoneId, certificateArn: domain.certificateArn },
         accessLogs: accessLogs && { bucket: accessLogs.bucketName, prefix: accessLogPrefix, ready: accessLogs.policy },
         logRetentionDays: config.logRetentionDays,
         containerInsights: config.containerInsights,

@@ -153,8 +153,8 @@ export class WebService extends pulumi.ComponentResource {
             rules.push(new aws.vpc.SecurityGroupIngressRule(name, a, parent));
         const egress = (name: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
             rules.push(new aws.vpc.SecurityGroupEgressRule(name, a, parent));
-        const publicPorts: [string, number][] = [["http", 80], ...(https ? ([["https", 443]] as [string, number][]) : [])];
-        for (const [portName, port] of publicPorts) {
+        const publicPorts: Record<string, number> = https ? { http: 80, https: 443 } : { http: 80 };
+        for (const [portName, port] of Object.entries(publicPorts)) {
             for (const [family, cidr] of [
                 ["ipv4", { cidrIpv4: "0.0.0.0/0" }],
                 ["ipv6", { cidrIpv6: "::/0" }],

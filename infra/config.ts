@@ -107,12 +107,16 @@ export interface ConfigSource {
 }
 
 export function pulumiConfigSource(project = pulumi.getProject()): ConfigSource {
-    const config = new pulumi.Config();
+    return mapConfigSource(pulumi.runtime.allConfig(), project);
+}
+
+/** The same over a map of "<project>:<key>" values, as the CLI passes them to a program. */
+export function mapConfigSource(values: Record<string, string>, project: string): ConfigSource {
     const prefix = `${project}:`;
     return {
-        get: (key) => config.get(key),
+        get: (key) => values[prefix + key],
         keys: () =>
-            Object.keys(pulumi.runtime.allConfig())
+            Object.keys(values)
                 .filter((k) => k.startsWith(prefix))
                 .map((k) => k.slice(prefix.length)),
     };

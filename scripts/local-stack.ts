@@ -14,7 +14,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 
-import { ConfigError, loadConfig } from "../infra/config";
+import { ConfigError, loadConfig, mapConfigSource } from "../infra/config";
 import {
     DockerError,
     DockerEnv,
@@ -354,17 +354,7 @@ async function main(): Promise<number> {
     let config: Record<string, string>;
     try {
         config = effectiveConfig(readStackFile(args.stack), args.set);
-        const prefix = `${project.name}:`;
-        loadConfig(
-            {
-                get: (key) => config[prefix + key],
-                keys: () =>
-                    Object.keys(config)
-                        .filter((k) => k.startsWith(prefix))
-                        .map((k) => k.slice(prefix.length)),
-            },
-            project.name,
-        );
+        loadConfig(mapConfigSource(config, project.name), project.name);
     } catch (err) {
         throw new Fatal((err as Error).message);
     }

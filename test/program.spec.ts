@@ -7,14 +7,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig } from "../infra/config";
+import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig, mapConfigSource } from "../infra/config";
 import { digestOf, lifecyclePolicy } from "../infra/image";
 import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
 import { accessLogPrefix } from "../infra/access-logs";
 import { humanBytes, sizeReduction } from "../infra/size";
 import { sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
-import { readProject, readStackFile } from "../scripts/lib/stack-config";
+import { effectiveConfig, readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, changedResources, failureOf, isSecret, refusedUpdates, runUncached, runUnderMocks, shortUrn } from "./harness";
 
@@ -81,10 +81,8 @@ describe("program (Pulumi mocks)", function () {
     describe("config", function () {
         const defaultsMap = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, v.default]));
         /** As the CLI hands a program its config: Pulumi.yaml's defaults, the stack's values over them. */
-        const load = (over: Record<string, string>) => {
-            const values: Record<string, string> = { ...defaultsMap, ...over };
-            return loadConfig({ get: (key) => values[key], keys: () => Object.keys(values) }, project.name);
-        };
+        const load = (over: Record<string, string>) =>
+            loadConfig(mapConfigSource(effectiveConfig({ ...defaultsMap, ...over }), project.name), project.name);
 
         it("reads exactly the keys Pulumi.yaml declares", function () {
             assert.deepEqual([...configKeys].sort(), Object.keys(project.config).sort());

@@ -320,7 +320,8 @@ function round(n: number): number {
 /** "24.3 s (23.9–25.1)": a median and its range; one figure when all runs agree. */
 function show(s: Spread, unit: string, digits = 1): string {
     const f = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    return s.min === s.max ? `${f(s.median)} ${unit}` : `${f(s.median)} ${unit} (${f(s.min)}–${f(s.max)})`;
+    const u = unit ? ` ${unit}` : "";
+    return s.min === s.max ? `${f(s.median)}${u}` : `${f(s.median)}${u} (${f(s.min)}–${f(s.max)})`;
 }
 
 /** The table README.md shows: measure, value, target. */
@@ -341,7 +342,7 @@ function table(b: Bench): string {
         ["no-op rebuild", show(i.noopRebuildSeconds, "s", 2), "≤ 2 s"],
         ["rebuild after a one-line change", show(i.oneLineRebuildSeconds, "s"), "≤ half the cold build"],
         ["container start to `/readyz` 200", show(i.startToReadyMs, "ms", 0), "≤ 200 ms"],
-        [`load: requests/s (wrk, 32 connections, loopback; ${s.cpus})`, show(s.requestsPerSecond, "", 0).replace(" (", " ("), ""],
+        [`load: requests/s (wrk, 32 connections, loopback; ${s.cpus})`, show(s.requestsPerSecond, "", 0), ""],
         ["load: p50", show(s.p50Ms, "ms", 2), ""],
         ["load: p99", show(s.p99Ms, "ms", 2), "≤ 5 ms"],
         ["load: errors, all runs", String(s.errors), "0"],
@@ -358,7 +359,7 @@ function table(b: Bench): string {
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
-        ...rows.map((r) => `| ${r.join(" | ")} |`.replace(/  +/g, " ")),
+        ...rows.map((r) => `| ${r.join(" | ")} |`.replace(/ \|  \|$/, " | |")),
     ].join("\n");
 }
 

@@ -49,7 +49,7 @@ const T = {
     bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
     publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    lifecycle2: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     taskDef: "aws:ecs/taskDefinition:TaskDefinition",
     service: "aws:ecs/service:Service",
     scalingTarget: "aws:appautoscaling/target:Target",
@@ -756,7 +756,7 @@ describe("program (Pulumi mocks)", function () {
             for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(block[k], true, k);
             assert.deepEqual(logged.inputs(T.encryption).rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
-            const [rule] = logged.inputs(T.lifecycle2).rules;
+            const [rule] = logged.inputs(T.bucketLifecycle).rules;
             assert.equal(rule.status, "Enabled");
             assert.deepEqual(rule.expiration, { days: 30 });
         });
@@ -791,7 +791,7 @@ describe("program (Pulumi mocks)", function () {
                     `${T.bucketPolicy}::access-logs`,
                     `${T.publicAccessBlock}::access-logs`,
                     `${T.encryption}::access-logs`,
-                    `${T.lifecycle2}::access-logs`,
+                    `${T.bucketLifecycle}::access-logs`,
                 ].sort(),
             );
         });

@@ -359,7 +359,7 @@ function table(b: Bench): string {
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
-        ...rows.map((r) => `| ${r.join(" | ")} |`.replace(/ \|  \|$/, " | |")),
+        ...rows.map((r) => `| ${r.join(" | ")} |`.replace(/ {2}\|$/, " |")),
     ].join("\n");
 }
 

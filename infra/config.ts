@@ -237,7 +237,8 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
             .split(",")
             .map((id) => id.trim())
             .filter((id) => id !== "");
-        const bad = ids.filter((id) => !new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`).test(id));
+        const form = new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`);
+        const bad = ids.filter((id) => !form.test(id));
         if (bad.length > 0 || (raw.trim() !== "" && ids.length === 0)) {
             problems.push(
                 `${project}:${key} is ${JSON.stringify(raw)}; it accepts ${prefix} IDs separated by commas, e.g. ${prefix}-0a1b2c3d,${prefix}-4e5f6a7b`,

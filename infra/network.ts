@@ -149,12 +149,13 @@ export class Network extends pulumi.ComponentResource {
             const taskSubnets = args.privateSubnetIds.length > 0 ? args.privateSubnetIds : args.publicSubnetIds;
             // Everything the stack is told is checked against the account before anything is made.
             const checked = pulumi.all([region, zones]).apply(async ([r, zs]) => {
-                const found = await aws.ec2.getSubnets({ filters: [{ name: "subnet-id", values: all }] }, parent);
-                const missing = all.filter((id) => !found.ids.includes(id));
+                // One lookup per subnet; the provider's "no matching EC2 Subnet found" becomes a message naming the keys.
+                const looked = await Promise.all(all.map((id) => aws.ec2.getSubnet({ id }, parent).catch(() => undefined)));
+                const missing = all.filter((_, i) => looked[i] === undefined);
                 if (missing.length > 0) {
                     throw new Error(`${key("publicSubnetIds")}/${key("privateSubnetIds")}: no subnet ${missing.join(", ")} in ${r}`);
                 }
-                const subnets = await Promise.all(all.map((id) => aws.ec2.getSubnet({ id }, parent)));
+                const subnets = looked.filter((s) => s !== undefined);
                 const byId = new Map(subnets.map((s) => [s.id, s]));
                 const problems: string[] = [];
                 const elsewhere = subnets.filter((s) => s.vpcId !== vpcId);

@@ -19,6 +19,7 @@ import {
     DockerError,
     DockerEnv,
     build,
+    buildProgress,
     dockerEnv,
     dockerRaw,
     httpRequest,
@@ -57,12 +58,10 @@ export function localWorld(config: Record<string, string>, project: string): Par
             .split(",")
             .map((id) => id.trim())
             .filter(Boolean);
-    const configured = [...ids("publicSubnetIds"), ...ids("privateSubnetIds")].map((id, i) => ({
-        id,
-        vpcId: get("vpcId"),
-        ...defaultWorld.zones.map((z) => ({ availabilityZone: z.name, availabilityZoneId: z.zoneId }))[i % 2],
-        defaultForAz: false,
-    }));
+    const configured = [...ids("publicSubnetIds"), ...ids("privateSubnetIds")].map((id, i) => {
+        const zone = defaultWorld.zones[i % 2];
+        return { id, vpcId: get("vpcId"), availabilityZone: zone.name, availabilityZoneId: zone.zoneId, defaultForAz: false };
+    });
     const domain = get("domainName").toLowerCase();
     const zoneName = domain.slice(domain.indexOf(".") + 1);
     return {
@@ -227,32 +226,11 @@ class LocalAws {
     }
 }
 
-/** "aws:ecr/repository:Repository" -> "ecr.Repository": what a progress line names. */
+/** "aws:ecr/repository:Repository" -> "ecr.Repository", "docker:index/image:Image" -> "docker.Image". */
 function shortType(type: string): string {
-    const [, module, name] = type.split(":");
-    return `${module.split("/")[0] === "index" ? type.split(":")[0] : module.split("/")[0]}.${name}`;
-}
-
-/**
- * A compact view of a BuildKit plain-progress log: one line per Dockerfile
- * step once it ends, "cached" or the seconds it took.
- */
-export function buildProgress(print: (line: string) => void): (line: string) => void {
-    const names = new Map<string, string>();
-    return (line) => {
-        const header = /^#(\d+) (\[(?:[^\]]+ )?\d+\/\d+\] .*)$/.exec(line);
-        if (header) {
-            const name = header[2].replace(/\s+/g, " ");
-            names.set(header[1], name.length > 90 ? `${name.slice(0, 89)}…` : name);
-            return;
-        }
-        const end = /^#(\d+) (CACHED|DONE ([\d.]+)s)$/.exec(line);
-        const name = end && names.get(end[1]);
-        if (end && name && !/\] FROM /.test(name)) {
-            print(`${name}  ${end[2] === "CACHED" ? "cached" : `${end[3]} s`}`);
-            names.delete(end[1]);
-        }
-    };
+    const [pkg, module, name] = type.split(":");
+    const group = module.split("/")[0];
+    return `${group === "index" ? pkg : group}.${name}`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON

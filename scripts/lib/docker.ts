@@ -204,17 +204,45 @@ export interface BuildStep {
     cached: boolean;
 }
 
+/** A step's first line in a plain-progress log: "#7 [build 3/7] COPY . ." ("[3/4]" in a file without stage names). */
+const stepHeader = /^#(\d+) (\[(?:[^\]]+ )?\d+\/\d+\] .*)$/;
+/** A step's last line: "#7 CACHED" or "#7 DONE 1.2s". */
+const stepEnd = /^#(\d+) (CACHED|DONE ([\d.]+)s)$/;
+const isFrom = (name: string) => /\] FROM /.test(name);
+
 /** The Dockerfile steps (`[stage n/m] INSTRUCTION`) of a plain-progress build log. */
 export function buildSteps(log: string): BuildStep[] {
     const names = new Map<string, string>();
     const cached = new Set<string>();
     for (const line of log.split("\n")) {
-        const header = /^#(\d+) (\[[^\]]+ \d+\/\d+\] .*)$/.exec(line);
+        const header = stepHeader.exec(line);
         if (header) names.set(header[1], header[2]);
-        const hit = /^#(\d+) CACHED$/.exec(line);
-        if (hit) cached.add(hit[1]);
+        const end = stepEnd.exec(line);
+        if (end?.[2] === "CACHED") cached.add(end[1]);
     }
-    return [...names.entries()].filter(([, name]) => !/\] FROM /.test(name)).map(([id, name]) => ({ name, cached: cached.has(id) }));
+    return [...names.entries()].filter(([, name]) => !isFrom(name)).map(([id, name]) => ({ name, cached: cached.has(id) }));
+}
+
+/**
+ * The same, line by line as a build runs: each step once it ends, as
+ * "NAME  cached" or "NAME  1.2 s", its name shortened to one line.
+ */
+export function buildProgress(print: (line: string) => void): (line: string) => void {
+    const names = new Map<string, string>();
+    return (line) => {
+        const header = stepHeader.exec(line);
+        if (header) {
+            const name = header[2].replace(/\s+/g, " ");
+            names.set(header[1], name.length > 90 ? `${name.slice(0, 89)}…` : name);
+            return;
+        }
+        const end = stepEnd.exec(line);
+        const name = end && names.get(end[1]);
+        if (end && name && !isFrom(name)) {
+            print(`${name}  ${end[2] === "CACHED" ? "cached" : `${end[3]} s`}`);
+            names.delete(end[1]);
+        }
+    };
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- docker inspect's JSON is large and loosely typed */

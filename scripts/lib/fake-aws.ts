@@ -36,27 +36,30 @@ export const ownVpc = {
 
 export const exampleZone = { zoneId: "Z0123456789ABCDEFGHIJ", name: "example.com" };
 
+const zones = [
+    { name: "us-east-1a", zoneId: "use1-az1" },
+    { name: "us-east-1b", zoneId: "use1-az2" },
+    { name: "us-east-1c", zoneId: "use1-az4" },
+];
+
 export const defaultWorld: FakeWorld = {
     region,
-    zones: [
-        { name: "us-east-1a", zoneId: "use1-az1" },
-        { name: "us-east-1b", zoneId: "use1-az2" },
-        { name: "us-east-1c", zoneId: "use1-az4" },
-    ],
+    zones,
     defaultVpcId: "vpc-default",
     subnets: [
-        ...["a", "b", "c"].map((z, i) => ({
-            id: `subnet-${z}`,
+        // One default subnet per zone, and the own VPC's subnets alternating between the first two.
+        ...zones.map((z) => ({
+            id: `subnet-${z.name.slice(-1)}`,
             vpcId: "vpc-default",
-            availabilityZone: `us-east-1${z}`,
-            availabilityZoneId: ["use1-az1", "use1-az2", "use1-az4"][i],
+            availabilityZone: z.name,
+            availabilityZoneId: z.zoneId,
             defaultForAz: true,
         })),
         ...[...ownVpc.publicSubnetIds, ...ownVpc.privateSubnetIds].map((id, i) => ({
             id,
             vpcId: ownVpc.vpcId,
-            availabilityZone: i % 2 === 0 ? "us-east-1a" : "us-east-1b",
-            availabilityZoneId: i % 2 === 0 ? "use1-az1" : "use1-az2",
+            availabilityZone: zones[i % 2].name,
+            availabilityZoneId: zones[i % 2].zoneId,
             defaultForAz: false,
         })),
     ],

@@ -223,12 +223,9 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
     } else if (Number.isFinite(desiredCount) && (desiredCount < minCount || desiredCount > maxCount)) {
         problems.push(`${project}:desiredCount is ${desiredCount}; it accepts minCount to maxCount (${minCount} to ${maxCount})`);
     }
+    // Fargate Spot runs X86_64 tasks on platform 1.3.0 and later and ARM64 ones on 1.4.0 and later
+    // (ECS API reference, CapacityProviderStrategyItem); the service runs on LATEST.
     const spot = bool("spot");
-    if (spot && cpuArchitecture === "ARM64") {
-        problems.push(
-            `${project}:spot is true with ${project}:cpuArchitecture ARM64, but Fargate Spot runs only X86_64 tasks (the service would never reach a steady state); set spot to false or cpuArchitecture to X86_64`,
-        );
-    }
     const vpc = oneOf<VpcMode>("vpc", ["default", "new", "existing"]);
     const vpcId = str("vpcId") ?? "";
     const idList = (key: ConfigKey, prefix: string): string[] => {

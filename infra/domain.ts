@@ -20,6 +20,27 @@ export function certificateRegion(arn: string): string {
     return arn.split(":")[3];
 }
 
+/** The stacks the pull-request workflow makes: `pr-<number>`, short-lived, with the dev stack's configuration. */
+export function isPullRequestStack(stack: string): boolean {
+    return /^pr-\d+$/.test(stack);
+}
+
+/**
+ * The name a stack serves. A pull request's stack carries dev's `domainName`, and serving that name
+ * itself would write dev's alias record (refused: it exists) and dev's certificate-validation
+ * record, which its destroy would then delete: it serves `pr-<number>.<domainName>` instead, with
+ * records and a certificate of its own (AWS Copilot names an environment's services the same way).
+ */
+export function stackDomainName(domainName: string, stack: string): string {
+    return isPullRequestStack(stack) ? `${stack}.${domainName}` : domainName;
+}
+
+/** The names a hosted zone for a domain can have, the most specific first: a.b.example.com, b.example.com, example.com. */
+export function zoneCandidates(domainName: string): string[] {
+    const labels = domainName.split(".");
+    return labels.slice(0, -1).map((_, i) => labels.slice(i).join("."));
+}
+
 /** Whether a DNS name is the zone's own or a name within it. */
 export function inZone(domainName: string, zoneName: string): boolean {
     const zone = zoneName.replace(/\.$/, "").toLowerCase();
@@ -37,19 +58,7 @@ export class ServiceDomain extends pulumi.ComponentResource {
         const parent = { parent: this };
         const key = (k: string) => `${args.project}:${k}`;
         this.domainName = args.domainName;
-        const parentName = args.domainName.slice(args.domainName.indexOf(".") + 1);
-        const zone = pulumi.output(
-            (args.hostedZoneId
-                ? aws.route53.getZone({ zoneId: args.hostedZoneId }, parent)
-                : aws.route53.getZone({ name: parentName, privateZone: false }, parent)
-            ).catch((err: Error) => {
-                throw new Error(
-                    args.hostedZoneId
-                        ? `${key("hostedZoneId")}: no hosted zone ${args.hostedZoneId} in this account (${err.message})`
-                        : `${key("domainName")}: no public hosted zone ${parentName} in this account to hold ${args.domainName} (${err.message}); set ${key("hostedZoneId")} to the zone that does`,
-                );
-            }),
-        );
+        const zone = pulumi.output(args.hostedZoneId ? namedZone(args.hostedZoneId) : closestPublicZone());
         this.zoneId = zone.apply((z) => {
             if (!inZone(args.domainName, z.name)) {
                 throw new Error(
@@ -58,6 +67,32 @@ export class ServiceDomain extends pulumi.ComponentResource {
             }
             return z.zoneId;
         });
+
+        async function namedZone(zoneId: string): Promise<aws.route53.GetZoneResult> {
+            const z = await aws.route53.getZone({ zoneId }, parent).catch((err: Error) => {
+                throw new Error(`${key("hostedZoneId")}: no hosted zone ${zoneId} in this account (${err.message})`);
+            });
+            // ACM looks the validation record up in public DNS: in a private zone it is never found,
+            // and the certificate waits until validation times out.
+            if (z.privateZone) {
+                throw new Error(
+                    `${key("hostedZoneId")} ${zoneId} (${z.name}) is a private hosted zone; the certificate is validated through public DNS, so name a public zone that holds ${args.domainName}`,
+                );
+            }
+            return z;
+        }
+
+        // The most specific public zone that holds the name: the name's own zone, then each parent's in turn.
+        async function closestPublicZone(): Promise<aws.route53.GetZoneResult> {
+            const names = zoneCandidates(args.domainName);
+            for (const name of names) {
+                const z = await aws.route53.getZone({ name, privateZone: false }, parent).catch(() => undefined);
+                if (z) return z;
+            }
+            throw new Error(
+                `${key("domainName")}: no public hosted zone in this account holds ${args.domainName} (looked for ${names.join(", ")}); set ${key("hostedZoneId")} to the zone that does`,
+            );
+        }
 
         if (args.certificateArn) {
             const arn = args.certificateArn;

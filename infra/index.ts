@@ -7,21 +7,21 @@ import * as path from "path";
 
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
 import { loadConfig } from "./config";
-import { ServiceDomain } from "./domain";
+import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { ServiceImage } from "./image";
 import { Network } from "./network";
+import { stackProviderArgs } from "./provider";
 import { WebService } from "./service";
 import { imageSource } from "./source";
 
 const config = loadConfig();
 const project = pulumi.getProject();
+const stack = pulumi.getStack();
 const appDir = path.join(__dirname, "..", "app");
 
-// Every taggable resource carries the project and stack, through the provider's default tags.
-const provider = new aws.Provider("aws", {
-    region: new pulumi.Config("aws").get<aws.Region>("region"),
-    defaultTags: { tags: { project, stack: pulumi.getStack() } },
-});
+// The stack's aws: settings (region, profile, allowedAccountIds, assumeRoles…), and on every
+// taggable resource the project and stack, through the provider's default tags.
+const provider = new aws.Provider("aws", stackProviderArgs(pulumi.runtime.allConfig(), { project, stack }));
 
 const image = new ServiceImage(
     "calculator",
@@ -48,10 +48,16 @@ const network = new Network(
     { providers: { aws: provider } },
 );
 
+// A pull request's stack serves pr-<number>.<domainName>, with its own certificate: never dev's records.
 const domain = config.domainName
     ? new ServiceDomain(
           "calculator",
-          { project, domainName: config.domainName, hostedZoneId: config.hostedZoneId, certificateArn: config.certificateArn },
+          {
+              project,
+              domainName: stackDomainName(config.domainName, stack),
+              hostedZoneId: config.hostedZoneId,
+              certificateArn: isPullRequestStack(stack) ? undefined : config.certificateArn,
+          },
           { providers: { aws: provider } },
       )
     : undefined;
@@ -64,7 +70,7 @@ const service = new WebService(
     "calculator",
     {
         project,
-        stack: pulumi.getStack(),
+        stack,
         vpcId: network.vpcId,
         loadBalancerSubnetIds: network.loadBalancerSubnetIds,
         taskSubnetIds: network.taskSubnetIds,

@@ -153,21 +153,18 @@ export class WebService extends pulumi.ComponentResource {
             rules.push(new aws.vpc.SecurityGroupIngressRule(name, a, parent));
         const egress = (name: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
             rules.push(new aws.vpc.SecurityGroupEgressRule(name, a, parent));
+        // IPv4 only: the load balancer has no IPv6 address (ipAddressType "ipv4"; the default VPC has no
+        // IPv6 range), so "::/0" rules would open nothing (AWS CDK adds none unless the load balancer is dual-stack).
         const publicPorts: Record<string, number> = https ? { http: 80, https: 443 } : { http: 80 };
         for (const [portName, port] of Object.entries(publicPorts)) {
-            for (const [family, cidr] of [
-                ["ipv4", { cidrIpv4: "0.0.0.0/0" }],
-                ["ipv6", { cidrIpv6: "::/0" }],
-            ] as const) {
-                ingress(`load-balancer-${portName}-${family}`, {
-                    securityGroupId: lbSecurityGroup.id,
-                    description: `${portName.toUpperCase()} from anywhere`,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    ...cidr,
-                });
-            }
+            ingress(`load-balancer-${portName}-ipv4`, {
+                securityGroupId: lbSecurityGroup.id,
+                description: `${portName.toUpperCase()} from anywhere`,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                cidrIpv4: "0.0.0.0/0",
+            });
         }
         egress("load-balancer-to-tasks", {
             securityGroupId: lbSecurityGroup.id,
@@ -185,15 +182,15 @@ export class WebService extends pulumi.ComponentResource {
             toPort: args.containerPort,
             referencedSecurityGroupId: lbSecurityGroup.id,
         });
-        // Out to ECR, CloudWatch Logs and the like over the internet gateway.
+        // Out to ECR, CloudWatch Logs and the like over the internet or NAT gateway (IPv4, as AWS CDK's allowAllOutbound).
         egress("tasks-to-anywhere-ipv4", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
-        egress("tasks-to-anywhere-ipv6", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv6: "::/0" });
 
         const loadBalancer = new aws.lb.LoadBalancer(
             "lb",
             {
                 loadBalancerType: "application",
                 internal: false,
+                ipAddressType: "ipv4",
                 securityGroups: [lbSecurityGroup.id],
                 subnets: args.loadBalancerSubnetIds,
                 enableDeletionProtection: false,
@@ -201,8 +198,15 @@ export class WebService extends pulumi.ComponentResource {
                 idleTimeout: loadBalancerIdleTimeoutSeconds,
                 accessLogs: args.accessLogs ? { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } : undefined,
             },
-            // The load balancer checks that it may write to the bucket when logging is turned on.
-            { parent: this, dependsOn: args.accessLogs ? [args.accessLogs.ready] : [] },
+            {
+                parent: this,
+                // The load balancer checks that it may write to the bucket when logging is turned on.
+                dependsOn: args.accessLogs ? [args.accessLogs.ready] : [],
+                // AWS takes subnets and security groups of the load balancer's own VPC only, and the
+                // provider changes both in place (pulumi/pulumi-aws#1382): a new VPC needs a new load
+                // balancer, made before the old one goes (Terraform's replace_triggered_by does the same).
+                replacementTrigger: args.vpcId,
+            },
         );
         const targetGroup = new aws.lb.TargetGroup(
             "app",
@@ -227,36 +231,35 @@ export class WebService extends pulumi.ComponentResource {
             parent,
         );
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-        const listeners = [
-            new aws.lb.Listener(
-                "http",
-                {
-                    loadBalancerArn: loadBalancer.arn,
-                    port: 80,
-                    protocol: "HTTP",
-                    defaultActions: https
-                        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-                        : forward,
-                },
-                parent,
-            ),
-        ];
-        if (https) {
-            listeners.push(
-                new aws.lb.Listener(
-                    "https",
-                    {
-                        loadBalancerArn: loadBalancer.arn,
-                        port: 443,
-                        protocol: "HTTPS",
-                        certificateArn: args.domain!.certificateArn,
-                        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                        defaultActions: forward,
-                    },
-                    parent,
-                ),
-            );
-        }
+        // The HTTPS listener waits for the certificate's DNS validation (minutes); HTTP turns into a
+        // redirect to it only once it serves, so that turning the domain on never sends users nowhere.
+        const httpsListener = https
+            ? new aws.lb.Listener(
+                  "https",
+                  {
+                      loadBalancerArn: loadBalancer.arn,
+                      port: 443,
+                      protocol: "HTTPS",
+                      certificateArn: args.domain!.certificateArn,
+                      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                      defaultActions: forward,
+                  },
+                  parent,
+              )
+            : undefined;
+        const httpListener = new aws.lb.Listener(
+            "http",
+            {
+                loadBalancerArn: loadBalancer.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: https
+                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+                    : forward,
+            },
+            { parent: this, dependsOn: httpsListener ? [httpsListener] : [] },
+        );
+        const listeners = httpsListener ? [httpListener, httpsListener] : [httpListener];
 
         const cluster = new aws.ecs.Cluster(
             "cluster",
@@ -278,7 +281,7 @@ export class WebService extends pulumi.ComponentResource {
         const assumeByEcsTasks = aws.getCallerIdentityOutput({}, parent).accountId.apply(ecsTasksTrustPolicy);
         // Pulls the image and writes logs; nothing more.
         const executionRole = new aws.iam.Role("execution", { assumeRolePolicy: assumeByEcsTasks }, parent);
-        new aws.iam.RolePolicyAttachment(
+        const executionPolicy = new aws.iam.RolePolicyAttachment(
             "execution",
             { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
             parent,
@@ -335,7 +338,8 @@ export class WebService extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                dependsOn: [...listeners, ...rules, capacityProviders],
+                // Tasks start only once they may pull the image and write logs (the role's policy attached).
+                dependsOn: [...listeners, ...rules, capacityProviders, executionPolicy],
                 // desiredCount is what a new service starts with; from then on autoscaling
                 // owns it, and an update must not reset it (terraform-aws-modules/ecs:
                 // ignore_changes = [desired_count]).

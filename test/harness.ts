@@ -9,7 +9,7 @@ import * as path from "path";
 import { repoRoot } from "../scripts/lib/docker";
 import { ProgramRun, RecordedResource } from "../scripts/lib/mock-program";
 import { effectiveConfig, readStackFile } from "../scripts/lib/stack-config";
-import { FakeAwsOptions } from "../scripts/lib/fake-aws";
+import { FakeAwsOptions, FakeWorld, defaultWorld } from "../scripts/lib/fake-aws";
 import type { ChildSpec } from "./program-child";
 
 export interface MockRunOptions {
@@ -25,10 +25,19 @@ export interface MockRunOptions {
     env?: Record<string, string>;
     /** Run the program of another checkout of this project (it needs node_modules). */
     projectDir?: string;
+    /** As `pulumi preview` of a stack that has none of its resources yet (unknown computed values); else as `pulumi up`. */
+    preview?: boolean;
 }
 
 export class Run {
-    constructor(readonly run: ProgramRun) {}
+    /** The account the run's lookups saw. */
+    readonly world: FakeWorld;
+    constructor(
+        readonly run: ProgramRun,
+        world: Partial<FakeWorld> = {},
+    ) {
+        this.world = { ...defaultWorld, ...world };
+    }
 
     get resources(): RecordedResource[] {
         return this.run.resources;
@@ -64,7 +73,7 @@ export class Run {
 }
 
 /** A copy of inputs without the (dotted) property paths listed. */
-function withoutIgnored(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+export function withoutIgnored(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
     const copy = JSON.parse(JSON.stringify(inputs)) as Record<string, unknown>;
     for (const p of paths) {
         const keys = p.split(".");
@@ -102,7 +111,7 @@ export function runUnderMocks(opts: MockRunOptions = {}): Promise<Run> {
     const key = JSON.stringify({ spec, env: opts.env });
     let run = cache.get(key);
     if (!run) {
-        run = spawnChild(spec, opts.env);
+        run = spawnChild(spec, opts.env, opts.fake?.world);
         cache.set(key, run);
     }
     return run;
@@ -110,17 +119,17 @@ export function runUnderMocks(opts: MockRunOptions = {}): Promise<Run> {
 
 /** Runs the program afresh, uncached (for runs whose inputs are files on disk). */
 export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
-    return spawnChild(specOf(opts), opts.env);
+    return spawnChild(specOf(opts), opts.env, opts.fake?.world);
 }
 
 /** What the child runs: the stack, and its config as the CLI would merge it. */
 function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
-    return { stack, config, fake: opts.fake, projectDir: opts.projectDir };
+    return { stack, config, fake: opts.fake, projectDir: opts.projectDir, preview: opts.preview };
 }
 
-function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Promise<Run> {
+function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}, world?: Partial<FakeWorld>): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-"));
     const specFile = path.join(dir, "spec.json");
     const resultFile = path.join(dir, "result.json");
@@ -143,7 +152,7 @@ function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Pro
                         reject(new ProgramFailed(result.error));
                         return;
                     }
-                    resolve(new Run(result.run));
+                    resolve(new Run(result.run, world));
                 } catch (e) {
                     reject(e instanceof Error ? e : new Error(String(e)));
                 } finally {
@@ -154,10 +163,10 @@ function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}): Pro
     });
 }
 
-/** The message the program fails with under these options. */
+/** The message the program fails with under these options, at `pulumi preview` (where users meet it first). */
 export async function failureOf(opts: MockRunOptions): Promise<string> {
     try {
-        await runUncached(opts);
+        await runUncached({ preview: true, ...opts });
     } catch (e) {
         if (e instanceof ProgramFailed) return e.message;
         throw e;
@@ -179,38 +188,4 @@ export function changedResources(a: Run, b: Run): string[] {
 export function shortUrn(urn: string): string {
     const parts = urn.split("::");
     return `${parts[2]}::${parts[3]}`;
-}
-
-/**
- * An update the AWS provider refuses on a live stack. The mocks accept
- * whatever the program declares; these are the provider's own checks of an
- * update, each from its source.
- */
-const updateRules: { type: string; source: string; refuses(old: Inputs, next: Inputs): string | undefined }[] = [
-    {
-        type: "aws:ecs/service:Service",
-        source: "terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff",
-        refuses: (old, next) =>
-            JSON.stringify(old.capacityProviderStrategies) !== JSON.stringify(next.capacityProviderStrategies) &&
-            next.forceNewDeployment !== true
-                ? "force_new_deployment should be true when capacity_provider_strategy is being updated"
-                : undefined,
-    },
-];
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are loosely typed JSON
-type Inputs = Record<string, any>;
-
-/** The updates from one run to the next (a config change on a live stack) that `pulumi up` would fail on. */
-export function refusedUpdates(before: Run, after: Run): string[] {
-    const refusals: string[] = [];
-    for (const next of after.resources) {
-        const old = before.resources.find((r) => r.urn === next.urn);
-        if (!old) continue; // created, not updated
-        for (const rule of updateRules.filter((r) => r.type === next.type)) {
-            const message = rule.refuses(unsecret(old.inputs) as Inputs, unsecret(next.inputs) as Inputs);
-            if (message) refusals.push(`${shortUrn(next.urn)}: ${message} (${rule.source})`);
-        }
-    }
-    return refusals;
 }

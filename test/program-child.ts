@@ -18,7 +18,13 @@ export interface ChildSpec {
 const [specFile, resultFile] = process.argv.slice(2);
 const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ChildSpec;
 
-runProgram({ stack: spec.stack, config: spec.config, mocks: fakeAws(spec.fake), preview: spec.preview, projectDir: spec.projectDir }).then(
+runProgram({
+    stack: spec.stack,
+    config: spec.config,
+    mocks: fakeAws({ ...spec.fake, preview: spec.preview }),
+    preview: spec.preview,
+    projectDir: spec.projectDir,
+}).then(
     (run) => {
         fs.writeFileSync(resultFile, JSON.stringify({ ok: true, run }));
         process.exit(0);

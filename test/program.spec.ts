@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 
 import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig, mapConfigSource } from "../infra/config";
-import { digestOf, lifecyclePolicy } from "../infra/image";
+import { digestOf } from "../infra/image";
 import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
 import { accessLogPrefix } from "../infra/access-logs";
 import { humanBytes, sizeReduction } from "../infra/size";
@@ -16,7 +16,9 @@ import { sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
 import { effectiveConfig, readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
-import { Run, changedResources, failureOf, isSecret, refusedUpdates, runUncached, runUnderMocks, shortUrn } from "./harness";
+import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "./harness";
+import { planSummary, planUpdate, refusedUpdates } from "./update-plan";
+import { unknownMarker } from "../scripts/lib/mock-program";
 
 const project = readProject();
 const appDir = path.join(repoRoot, "app");
@@ -221,13 +223,11 @@ describe("program (Pulumi mocks)", function () {
             }
         });
 
-        it("rejects spot with ARM64: Fargate Spot runs only X86_64 tasks", function () {
-            assert.throws(
-                () => load({ spot: "true", cpuArchitecture: "ARM64" }),
-                (err: Error) =>
-                    err instanceof ConfigError &&
-                    /spot is true with .*cpuArchitecture ARM64, but Fargate Spot runs only X86_64 tasks/.test(err.message),
-            );
+        it("takes spot with either architecture: Fargate Spot runs ARM64 tasks on platform 1.4.0 and later", function () {
+            // ECS API reference, CapacityProviderStrategyItem: "FARGATE_SPOT supports Linux tasks with the ARM64 architecture on platform version 1.4.0 or later".
+            const arm = load({ spot: "true", cpuArchitecture: "ARM64" });
+            assert.equal(arm.spot, true);
+            assert.equal(arm.cpuArchitecture, "ARM64");
             assert.equal(load({ spot: "true" }).spot, true);
         });
 
@@ -349,7 +349,12 @@ describe("program (Pulumi mocks)", function () {
 
         it("keeps imagesToKeep images and expires untagged ones", async function () {
             const policy = JSON.parse(defaults.inputs(T.lifecycle).policy);
-            assert.deepEqual(policy, JSON.parse(lifecyclePolicy(10)));
+            assert.equal(
+                defaults.inputs(T.lifecycle).repository,
+                defaults.one(T.repository).state?.name,
+                "the policy is the stack's repository's",
+            );
+            assert.equal(policy.rules.length, 2);
             const untagged = policy.rules.find((r: { selection: { tagStatus: string } }) => r.selection.tagStatus === "untagged");
             assert.equal(untagged.action.type, "expire");
             const any = policy.rules.find((r: { selection: { tagStatus: string } }) => r.selection.tagStatus === "any");
@@ -394,15 +399,18 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(image.build.cacheFrom, { images: [image.imageName] });
         });
 
-        it("pushes with credentials from ECR's authorization token, the password a secret", function () {
+        it("pushes to the stack's repository with a token for its registry, the credentials kept secret", function () {
             const raw = defaults.one(T.image).inputs.registry;
-            assert.ok(isSecret(raw), "the registry credentials are not marked secret");
+            assert.ok(isSecret(raw), "the registry credentials are not marked secret: they would be in the state in clear");
             const registry = defaults.inputs(T.image).registry;
             assert.equal(registry.server, defaults.outputs.repositoryUrl);
-            assert.equal(registry.username, "AWS");
-            assert.equal(registry.password, "fake-ecr-password");
             const calls = defaults.calls("aws:ecr/getAuthorizationToken:getAuthorizationToken");
             assert.equal(calls.length, 1);
+            assert.equal(
+                calls[0].inputs.registryId,
+                defaults.one(T.repository).state?.registryId,
+                "a token for another registry cannot push",
+            );
         });
 
         it("exports the size ECR reports for the pushed digest", function () {
@@ -649,17 +657,50 @@ describe("program (Pulumi mocks)", function () {
             withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
         });
 
-        it("requests a certificate for the domain, validated by a DNS record in the domain's zone", function () {
-            assert.deepEqual(withDomain.calls("aws:route53/getZone:getZone")[0].inputs, { name: "example.com", privateZone: false });
+        it("requests a certificate for the domain, validated by a DNS record in the zone that holds it, looked up from the name down", function () {
+            // The most specific zone first: calc.example.com could be a delegated zone of its own.
+            assert.deepEqual(
+                withDomain.calls("aws:route53/getZone:getZone").map((c) => c.inputs),
+                [
+                    { name: "calc.example.com", privateZone: false },
+                    { name: "example.com", privateZone: false },
+                ],
+            );
             const cert = withDomain.inputs(T.certificate);
             assert.deepEqual(cert, { domainName: "calc.example.com", validationMethod: "DNS" });
             const record = withDomain.inputs(T.record, "certificate-validation");
             assert.equal(record.zoneId, exampleZone.zoneId);
-            assert.equal(record.type, "CNAME");
-            assert.equal(record.name, "_0123456789abcdef.calc.example.com.");
-            assert.deepEqual(record.records, ["_fedcba9876543210.acm-validations.aws."]);
+            assert.ok(
+                String(record.name).replace(/\.$/, "").endsWith(".calc.example.com"),
+                `${record.name} is not a name under the stack's own domain`,
+            );
+            // The validation waits for exactly that record.
             const validation = withDomain.inputs(T.certificateValidation);
-            assert.deepEqual(validation.validationRecordFqdns, ["_0123456789abcdef.calc.example.com"]);
+            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, "certificate-validation").state?.fqdn]);
+            assert.equal(validation.certificateArn, withDomain.one(T.certificate).state?.arn);
+        });
+
+        it("finds the zone of a name at its apex and of a name two levels down", async function () {
+            const apex = await runUnderMocks({ set: { domainName: "example.com" } });
+            assert.equal(apex.inputs(T.record, "alias").zoneId, exampleZone.zoneId);
+            const deep = await runUnderMocks({ set: { domainName: "a.b.example.com" } });
+            assert.equal(deep.inputs(T.record, "alias").zoneId, exampleZone.zoneId);
+            assert.deepEqual(
+                deep.calls("aws:route53/getZone:getZone").map((c) => c.inputs.name),
+                ["a.b.example.com", "b.example.com", "example.com"],
+            );
+        });
+
+        it("refuses a hostedZoneId that names a private zone: ACM validates through public DNS and would wait until it times out", async function () {
+            const privateZone = { zoneId: "Z0PRIVATE0000000000000", name: "example.com", privateZone: true };
+            const message = await failureOf({
+                set: { domainName: "calc.example.com", hostedZoneId: privateZone.zoneId },
+                fake: { world: { hostedZones: [exampleZone, privateZone] } },
+            });
+            assert.match(
+                message,
+                new RegExp(`${project.name}:hostedZoneId Z0PRIVATE0000000000000 \\(example.com\\) is a private hosted zone`),
+            );
         });
 
         it("serves HTTPS on 443 with the validated certificate, redirects HTTP, and exports https://<domain>", function () {
@@ -686,7 +727,10 @@ describe("program (Pulumi mocks)", function () {
 
         it("with hostedZoneId uses that zone, and refuses a domain outside it", async function () {
             const run = await runUnderMocks({ set: { domainName: "calc.example.com", hostedZoneId: exampleZone.zoneId } });
-            assert.deepEqual(run.calls("aws:route53/getZone:getZone")[0].inputs, { zoneId: exampleZone.zoneId });
+            assert.deepEqual(
+                run.calls("aws:route53/getZone:getZone").map((c) => c.inputs),
+                [{ zoneId: exampleZone.zoneId }],
+            );
             const outside = await failureOf({ set: { domainName: "calc.example.org", hostedZoneId: exampleZone.zoneId } });
             assert.match(
                 outside,
@@ -696,8 +740,41 @@ describe("program (Pulumi mocks)", function () {
             assert.match(
                 noZone,
                 new RegExp(
-                    `domainName: no public hosted zone example.org in this account to hold calc.example.org .*; set ${project.name}:hostedZoneId`,
+                    `domainName: no public hosted zone in this account holds calc.example.org \\(looked for calc.example.org, example.org\\); set ${project.name}:hostedZoneId`,
                 ),
+            );
+        });
+
+        it("a pull request's stack with dev's config serves pr-<N>.<domain>, and never writes or deletes dev's records", async function () {
+            const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+            const devConfig = { domainName: "calc.example.com", certificateArn: cert };
+            const dev = await runUnderMocks({ stackFile: "dev", set: { domainName: devConfig.domainName } });
+            // What dev already made in the shared zone: its alias, and its certificate's validation record.
+            const devRecords = dev.all(T.record).map((r) => ({
+                zoneId: exampleZone.zoneId,
+                name: String(r.state?.fqdn),
+                type: String(dev.inputs(T.record, r.name).type),
+                owner: "dev",
+            }));
+            assert.ok(devRecords.some((r) => r.name === "calc.example.com" && r.type === "A"));
+            const pr = await runUnderMocks({ stack: "pr-1", stackFile: "dev", set: devConfig, fake: { world: { records: devRecords } } });
+            assert.equal(pr.outputs.url, "https://pr-1.calc.example.com");
+            assert.equal(
+                pr.inputs(T.certificate).domainName,
+                "pr-1.calc.example.com",
+                "dev's certificate does not cover the pull request's name",
+            );
+            assert.notEqual(pr.inputs(T.listener, "https").certificateArn, cert);
+            const written = pr.all(T.record).map((r) => `${String(r.state?.fqdn)} ${pr.inputs(T.record, r.name).type}`);
+            for (const record of devRecords) {
+                assert.ok(
+                    !written.includes(`${record.name} ${record.type}`),
+                    `pr-1 writes (and its destroy would delete) dev's ${record.name}`,
+                );
+            }
+            assert.ok(
+                written.every((w) => w.split(" ")[0].endsWith("pr-1.calc.example.com")),
+                written.join(", "),
             );
         });
 
@@ -727,7 +804,6 @@ describe("program (Pulumi mocks)", function () {
                     `${T.record}::alias`,
                     `${T.record}::certificate-validation`,
                     `${T.ingress}::load-balancer-https-ipv4`,
-                    `${T.ingress}::load-balancer-https-ipv6`,
                     "calculator:index:ServiceDomain::calculator",
                 ].sort(),
             );
@@ -822,13 +898,12 @@ describe("program (Pulumi mocks)", function () {
                 .sort();
         }
 
-        it("opens the ALB on 80 only; the ALB sends only to the tasks, and only the ALB reaches them", function () {
+        it("opens the ALB on 80 only, over IPv4 (it has no IPv6 address); the ALB sends only to the tasks, and only the ALB reaches them", function () {
+            assert.equal(defaults.inputs(T.lb).ipAddressType, "ipv4");
             assert.deepEqual(rulesOf(defaults), [
                 "load-balancer-id egress tcp 8080-8080 group tasks-id",
                 "load-balancer-id ingress tcp 80-80 0.0.0.0/0",
-                "load-balancer-id ingress tcp 80-80 ::/0",
                 "tasks-id egress -1 all 0.0.0.0/0",
-                "tasks-id egress -1 all ::/0",
                 "tasks-id ingress tcp 8080-8080 group load-balancer-id",
             ]);
             // Rules live in rule resources only: inline rules beside them would fight over the group.
@@ -948,6 +1023,18 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
             assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
             assert.ok(defaults.one(T.service).dependsOn.includes(`${T.listener}::http`), "the service must wait for the listener");
+            // A task that starts before the role may pull the image fails to start.
+            assert.ok(
+                defaults.one(T.service).dependsOn.includes(`${T.attachment}::execution`),
+                "the service must wait for the execution role's policy",
+            );
+        });
+
+        it("runs ARM64 tasks on Fargate Spot, on the platform version that supports them (LATEST)", async function () {
+            const run = await runUnderMocks({ set: { spot: "true", cpuArchitecture: "ARM64", cpu: "512", memory: "1024" } });
+            assert.deepEqual(run.inputs(T.service).capacityProviderStrategies, [{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
+            assert.equal(run.inputs(T.service).platformVersion, "LATEST");
+            assert.equal(run.inputs(T.taskDef).runtimePlatform.cpuArchitecture, "ARM64");
         });
 
         it("spot=true runs on FARGATE_SPOT", async function () {
@@ -1024,6 +1111,28 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(stray, []);
         });
 
+        it("passes every aws: setting of the stack to its provider, which reads none of them itself", async function () {
+            const settings = {
+                "aws:profile": "team-dev",
+                "aws:allowedAccountIds": '["123456789012"]',
+                "aws:assumeRoles": '[{"roleArn":"arn:aws:iam::123456789012:role/deploy","sessionName":"pulumi"}]',
+                "aws:skipMetadataApiCheck": "false",
+                "aws:maxRetries": "5",
+                "aws:defaultTags": '{"tags":{"team":"payments"}}',
+            };
+            const run = await runUnderMocks({ set: settings });
+            const p = run.inputs(T.provider);
+            // The provider receives each as the default provider would from the stack: text, or the JSON the CLI stores.
+            assert.equal(p.profile, "team-dev");
+            assert.deepEqual(JSON.parse(p.allowedAccountIds), ["123456789012"]);
+            assert.deepEqual(JSON.parse(p.assumeRoles), [{ roleArn: "arn:aws:iam::123456789012:role/deploy", sessionName: "pulumi" }]);
+            assert.equal(p.skipMetadataApiCheck, "false");
+            assert.equal(p.maxRetries, "5");
+            assert.deepEqual(JSON.parse(p.defaultTags), { tags: { team: "payments", project: project.name, stack: "test" } });
+            const bad = await failureOf({ set: { "aws:assumeRoles": "[{roleArn: x}" } });
+            assert.match(bad, /aws:assumeRoles is "\[\{roleArn: x\}", which is not valid JSON/);
+        });
+
         it("uses the stack's aws:region", async function () {
             const dev = await runUnderMocks({ stackFile: "dev" });
             assert.equal(dev.one(T.provider).inputs.region, readStackFile("dev")["aws:region"]);
@@ -1082,6 +1191,107 @@ describe("program (Pulumi mocks)", function () {
             assert.match(String(o.serviceName), /^app-/);
             assert.match(String(o.logGroupName), /^logs-/);
             assert.equal(typeof o.imageSizeBytes, "number");
+        });
+    });
+
+    describe("live stack: what `pulumi up` does to one that is already deployed", function () {
+        const existing = {
+            vpc: "existing",
+            vpcId: ownVpc.vpcId,
+            publicSubnetIds: ownVpc.publicSubnetIds.join(","),
+            privateSubnetIds: ownVpc.privateSubnetIds.join(","),
+        };
+        const vpcChanges: [string, Record<string, string>, Record<string, string>][] = [
+            ["default -> new", {}, { vpc: "new" }],
+            ["new -> existing", { vpc: "new" }, existing],
+            ["existing -> default", existing, {}],
+        ];
+        for (const [label, from, to] of vpcChanges) {
+            it(`changing vpc (${label}) replaces the load balancer and everything bound to the VPC in one update, which AWS accepts`, async function () {
+                const [live, next] = await Promise.all([runUnderMocks({ set: from }), runUnderMocks({ set: to })]);
+                assert.deepEqual(refusedUpdates(live, next), []);
+                const plan = planUpdate(live, next);
+                const op = (type: string, name: string) => plan.find((s) => s.type === type && s.name === name)?.op;
+                assert.equal(op(T.lb, "lb"), "replace");
+                assert.deepEqual(plan.find((s) => s.type === T.lb)?.replacedBy, ["replacementTrigger"]);
+                for (const [type, name] of [
+                    [T.sg, "load-balancer"],
+                    [T.sg, "tasks"],
+                    [T.tg, "app"],
+                    [T.listener, "http"],
+                    [T.ingress, "tasks-from-load-balancer"],
+                    [T.egress, "load-balancer-to-tasks"],
+                ]) {
+                    assert.equal(op(type, name), "replace", `${type}::${name}`);
+                }
+                // The service moves its tasks to the new subnets and target group in place.
+                assert.equal(op(T.service, "app"), "update");
+                assert.equal(op(T.cluster, "cluster"), "same");
+            });
+        }
+
+        it("the AWS rule a VPC change depends on: the load balancer updated in place onto another VPC is refused", async function () {
+            const [live, next] = await Promise.all([runUnderMocks(), runUnderMocks({ set: { vpc: "new" } })]);
+            const withoutTrigger = new Run(
+                { ...next.run, resources: next.resources.map((r) => (r.type === T.lb ? { ...r, replacementTrigger: undefined } : r)) },
+                next.world,
+            );
+            const refused = refusedUpdates(live, withoutTrigger);
+            assert.equal(refused.length, 1, refused.join("\n"));
+            assert.match(
+                refused[0],
+                /^aws:lb\/loadBalancer:LoadBalancer::lb: InvalidConfigurationRequest: public-1-id, public-2-id, load-balancer-id not in the load balancer's VPC vpc-default/,
+            );
+        });
+
+        it("an unchanged stack updates nothing; a new image replaces only the task definition and updates the service", async function () {
+            const [again, rebuilt] = await Promise.all([runUncached(), runUncached({ fake: { imageDigest: `sha256:${"e".repeat(64)}` } })]);
+            assert.deepEqual(planSummary(planUpdate(defaults, again)), []);
+            assert.deepEqual(planSummary(planUpdate(defaults, rebuilt)), [`${T.taskDef}::app replace`, `${T.service}::app update`].sort());
+        });
+
+        it("turning the domain on: HTTP turns into a redirect only once the HTTPS listener serves", async function () {
+            const withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
+            assert.ok(
+                withDomain.one(T.listener, "http").dependsOn.includes(`${T.listener}::https`),
+                "the redirect does not wait for HTTPS",
+            );
+            assert.deepEqual(defaults.one(T.listener, "http").dependsOn, []);
+            const plan = planUpdate(defaults, withDomain);
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === "http")?.op, "update");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === "https")?.op, "create");
+            assert.deepEqual(refusedUpdates(defaults, withDomain), []);
+        });
+    });
+
+    describe("preview of a new stack (as `pulumi preview` runs it)", function () {
+        it("checks the config and the account, asks ECR for no image, and leaves what AWS computes unknown", async function () {
+            const preview = await runUnderMocks({ preview: true });
+            assert.equal(preview.run.preview, true);
+            assert.equal(
+                preview.calls("aws:ecr/getImage:getImage").length,
+                0,
+                "the image is not pushed at preview: ECR has no size for it",
+            );
+            for (const key of ["imageRef", "imageSizeBytes", "imageSize", "url", "repositoryUrl"]) {
+                assert.equal(preview.outputs[key], unknownMarker, key);
+            }
+            // Auto-names are made before the preview.
+            assert.match(String(preview.outputs.serviceName), /^app-/);
+            assert.equal(preview.inputs(T.taskDef).containerDefinitions, unknownMarker);
+            assert.equal(preview.calls("aws:ec2/getVpcs:getVpcs").length, 1, "the default VPC is checked at preview");
+            assert.deepEqual(preview.inputs(T.lb).subnets, ["subnet-a", "subnet-b", "subnet-c"]);
+            assert.equal(preview.resources.length, defaults.resources.length);
+        });
+
+        it("with every option on, previews; the domain's URL is known before anything is made", async function () {
+            const preview = await runUnderMocks({
+                preview: true,
+                set: { vpc: "new", natGateway: "true", domainName: "calc.example.com", accessLogs: "true" },
+            });
+            assert.equal(preview.outputs.url, "https://calc.example.com");
+            // The new VPC's subnets have no IDs yet.
+            assert.equal(preview.inputs(T.lb).subnets, unknownMarker);
         });
     });
 

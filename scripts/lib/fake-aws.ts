@@ -24,7 +24,18 @@ export interface FakeWorld {
     /** The default VPC; null: the account has none (landing zones delete it). */
     defaultVpcId: string | null;
     subnets: FakeSubnet[];
-    hostedZones: { zoneId: string; name: string }[];
+    hostedZones: { zoneId: string; name: string; privateZone?: boolean }[];
+    /** Records that already exist in those zones, made by other stacks or by hand. */
+    records: FakeRecord[];
+}
+
+export interface FakeRecord {
+    zoneId: string;
+    /** Without the trailing dot. */
+    name: string;
+    type: string;
+    /** Who made it, for messages: a stack's name, or "by hand". */
+    owner: string;
 }
 
 /** A VPC of the user's own in the default world, with two public and two private subnets. */
@@ -64,6 +75,7 @@ export const defaultWorld: FakeWorld = {
         })),
     ],
     hostedZones: [exampleZone],
+    records: [],
 };
 
 export interface FakeAwsOptions {
@@ -75,6 +87,12 @@ export interface FakeAwsOptions {
     singleStageSizeBytes?: number;
     /** The account, where it differs from the default one. */
     world?: Partial<FakeWorld>;
+    /**
+     * As the providers answer `pulumi preview` of a stack that has none of these resources yet:
+     * every value a provider computes on create (IDs, ARNs, DNS names, the image's digest) is
+     * unknown; inputs and auto-names are known.
+     */
+    preview?: boolean;
 }
 
 export const defaultFake = {
@@ -99,7 +117,24 @@ function matches(item: Record<string, string>, filters: { name: string; values: 
     return filters.every((f) => f.values.includes(item[f.name] ?? ""));
 }
 
+/** What the mocks answer for a value that is unknown at a preview (the SDK's wire sentinel). */
+const unknownOnWire = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** A create's result as a preview sees it: computed outputs unknown, the physical ID too. */
+function atPreview(args: pulumi.runtime.MockResourceArgs, result: pulumi.runtime.MockResourceResult): pulumi.runtime.MockResourceResult {
+    // The bridge auto-names in Check, before the preview: those names are known.
+    const known = new Set([...Object.keys(args.inputs), "name", "bucket"]);
+    const state = Object.fromEntries(Object.entries(result.state).map(([k, v]) => [k, known.has(k) ? v : unknownOnWire]));
+    return { id: undefined, state };
+}
+
 export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
+    const mocks = fakeAwsUp(options);
+    if (!options.preview) return mocks;
+    return { call: (args) => mocks.call(args), newResource: async (args) => atPreview(args, await mocks.newResource(args)) };
+}
+
+function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
     const o = { ...defaultFake, ...options };
     const world: FakeWorld = { ...defaultWorld, ...options.world };
     const r = world.region;
@@ -175,9 +210,20 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                 case "aws:acm/certificateValidation:CertificateValidation":
                     state.arn = undefined;
                     break;
-                case "aws:route53/record:Record":
-                    Object.assign(state, { arn: undefined, fqdn: String(args.inputs.name).replace(/\.$/, "") });
+                case "aws:route53/record:Record": {
+                    const fqdn = String(args.inputs.name).replace(/\.$/, "").toLowerCase();
+                    const taken = world.records.find(
+                        (x) => x.zoneId === args.inputs.zoneId && x.name === fqdn && x.type === args.inputs.type,
+                    );
+                    // ChangeResourceRecordSets with CREATE, as the provider sends it without allowOverwrite.
+                    if (taken && args.inputs.allowOverwrite !== true) {
+                        throw new Error(
+                            `InvalidChangeBatch: [Tried to create resource record set [name='${fqdn}.', type='${taken.type}'] but it already exists]`,
+                        );
+                    }
+                    Object.assign(state, { arn: undefined, fqdn });
                     break;
+                }
                 case "aws:s3/bucket:Bucket":
                     Object.assign(state, { bucket: name, arn: `arn:aws:s3:::${name}` });
                     return { id: name, state };
@@ -229,11 +275,21 @@ export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
                 case "aws:index/getAvailabilityZones:getAvailabilityZones":
                     return { id: r, names: world.zones.map((z) => z.name), zoneIds: world.zones.map((z) => z.zoneId) };
                 case "aws:route53/getZone:getZone": {
+                    // By ID, any zone; by name, only of the privacy asked for (the provider's default: public).
                     const wanted = inputs.zoneId
                         ? world.hostedZones.find((z) => z.zoneId === inputs.zoneId)
-                        : world.hostedZones.find((z) => z.name === String(inputs.name).replace(/\.$/, ""));
+                        : world.hostedZones.find(
+                              (z) =>
+                                  z.name === String(inputs.name).replace(/\.$/, "") &&
+                                  (z.privateZone ?? false) === (inputs.privateZone ?? false),
+                          );
                     if (!wanted) throw new Error("no matching Route 53 Hosted Zone found");
-                    return { id: wanted.zoneId, zoneId: wanted.zoneId, name: wanted.name, privateZone: false };
+                    return {
+                        id: wanted.zoneId,
+                        zoneId: wanted.zoneId,
+                        name: wanted.name,
+                        privateZone: wanted.privateZone ?? false,
+                    };
                 }
                 case "aws:index/getCallerIdentity:getCallerIdentity":
                     return { id: account, accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST" };

@@ -4,6 +4,7 @@
 // the stack outputs. One program run per process: the Pulumi runtime keeps
 // global state, as it does under the CLI.
 import * as pulumi from "@pulumi/pulumi";
+import { isUnknown } from "@pulumi/pulumi/output";
 
 import { repoRoot } from "./docker";
 import { readProject } from "./stack-config";
@@ -22,6 +23,16 @@ export interface RecordedResource {
     retainOnDelete: boolean;
     /** Input properties the engine leaves as they are on an update. */
     ignoreChanges: string[];
+    /** Input property paths whose change makes the engine replace the resource. */
+    replaceOnChanges: string[];
+    /**
+     * The `replacementTrigger` option's value: the engine replaces the resource when it
+     * differs from the last recorded one (`unknownMarker` at a preview that cannot know it).
+     */
+    replacementTrigger?: unknown;
+    /** The physical ID and the output properties the provider (here, the mocks) gave it. */
+    id?: string;
+    state?: Record<string, unknown>;
     dependsOn: string[];
     /** A custom resource (one a provider creates), as opposed to a component. */
     custom: boolean;
@@ -37,6 +48,8 @@ export interface RecordedCall {
 }
 
 export interface ProgramRun {
+    /** As `pulumi preview` ran it: computed values of resources not yet made are unknown. */
+    preview: boolean;
     resources: RecordedResource[];
     calls: RecordedCall[];
     outputs: Record<string, unknown>;
@@ -72,14 +85,16 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             const result = await opts.mocks.newResource(args);
             const rec = byUrn.get(urnOf(args.type, args.name));
             if (rec) {
-                rec.inputs = args.inputs;
+                rec.inputs = markUnknowns(args.inputs) as Record<string, unknown>;
                 rec.provider = args.provider;
+                rec.id = result.id;
+                rec.state = result.state;
                 rec.registered = true;
             }
             return result;
         },
         call: async (args) => {
-            calls.push({ token: args.token, inputs: args.inputs, provider: args.provider });
+            calls.push({ token: args.token, inputs: markUnknowns(args.inputs) as Record<string, unknown>, provider: args.provider });
             return opts.mocks.call(args);
         },
     };
@@ -95,6 +110,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const failed = new Promise<never>((_, reject) => (failRun = reject));
     const onUnhandled = (reason: unknown) => failRun(new ProgramError(rootMessage(reason)));
     process.on("unhandledRejection", onUnhandled);
+    // Values the run records as they resolve (replacement triggers).
+    const pending: Promise<unknown>[] = [];
     const work = async (): Promise<ProgramRun> => {
         const outputs: Record<string, unknown> = {};
         // As the CLI's Node.js host does: the program runs inside the root stack resource.
@@ -113,10 +130,14 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     protect: t.opts.protect === true,
                     retainOnDelete: t.opts.retainOnDelete === true,
                     ignoreChanges: t.opts.ignoreChanges ?? [],
+                    replaceOnChanges: t.opts.replaceOnChanges ?? [],
                     dependsOn: (Array.isArray(t.opts.dependsOn) ? t.opts.dependsOn : t.opts.dependsOn ? [t.opts.dependsOn] : []).map((d) =>
                         resourceKey(d as pulumi.Resource),
                     ),
                 };
+                if (t.opts.replacementTrigger !== undefined) {
+                    pending.push(resolve(t.opts.replacementTrigger).then((v) => (rec.replacementTrigger = v)));
+                }
                 resources.push(rec);
                 byUrn.set(urn, rec);
                 return undefined;
@@ -132,9 +153,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         });
         // Let every registration the program started reach the mocks, and settle.
         await waitForRegistrations(resources);
+        await Promise.all(pending);
         // Wait for the stack outputs' registration and every other outstanding call, as the CLI's host does.
         await pulumi.runtime.disconnect();
-        return { resources, calls, outputs };
+        return { preview: opts.preview ?? false, resources, calls, outputs };
     };
     try {
         return await Promise.race([work(), failed]);
@@ -163,10 +185,24 @@ function resourceKey(r: pulumi.Resource): string {
     return `${internal.__pulumiType ?? "?"}::${internal.__name ?? "?"}`;
 }
 
-function resolve(value: unknown): Promise<unknown> {
+/** What the run records for a value that is unknown at a preview (the CLI shows "output<string>"). */
+export const unknownMarker = "<unknown at preview>";
+
+/** A copy of inputs with the SDK's unknown values as `unknownMarker`, so that a run can be written as JSON. */
+function markUnknowns(v: unknown): unknown {
+    if (isUnknown(v)) return unknownMarker;
+    if (Array.isArray(v)) return v.map(markUnknowns);
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, markUnknowns(x)]));
+    return v;
+}
+
+async function resolve(value: unknown): Promise<unknown> {
     if (!pulumi.Output.isInstance(value)) {
-        return Promise.resolve(value);
+        return value;
     }
+    // At a preview, an output computed by a provider that has not made the resource yet is unknown, and an apply on it never runs.
+    const known = await (value as unknown as { isKnown: Promise<boolean> }).isKnown;
+    if (!known) return unknownMarker;
     return new Promise((res, rej) => {
         const timer = setTimeout(() => rej(new Error("an output never resolved")), 60_000);
         timer.unref();

@@ -134,31 +134,28 @@ EOF
 $(tail -n 20 "${state_dir}/registry.log" 2>/dev/null)"
 }
 
-# The Dockerfile's default builder image, e.g. golang:1.26-bookworm.
+# The Dockerfile's default builder image, e.g. golang:1.27.3-bookworm.
 default_go_image() {
 	sed -n 's/^ARG GO_IMAGE=//p' "${root}/app/Dockerfile" | head -n 1
 }
 
-# A builder image made from this machine's own Go toolchain, for builders
+# A builder image made from app/go.mod's toolchain (fetched by the go command
+# through the module proxy when this machine's Go is another), for builders
 # that cannot pull: a static busybox for /bin/sh, the Go tree, the CA bundle
 # and /etc/passwd. Tagged with the exact Go version, so it is rebuilt only
 # when the toolchain changes.
 local_go_image() {
-	local goroot go_version tag
-	command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH to make a local builder image from; pass GO_IMAGE"
-	goroot="$(go env GOROOT)"
-	go_version="$(go env GOVERSION)"
-	tag="local/golang:${go_version#go}"
+	local goroot go_version tag want
+	command -v go >/dev/null 2>&1 || die "no Go on PATH to fetch app/go.mod's toolchain with; pass GO_IMAGE"
+	want="$("${root}/scripts/go-toolchain.sh")" || die "cannot tell which Go app/go.mod pins"
+	tag="local/golang:${want#go}"
 	if "$docker" image inspect "$tag" >/dev/null 2>&1; then
 		echo "$tag"
 		return 0
 	fi
-	local want
-	want="$(sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' "${root}/app/go.mod")"
-	case "${go_version#go}" in
-	"$want" | "$want".*) ;;
-	*) die "this machine's Go is ${go_version}, but app/go.mod wants go ${want}; install Go ${want} or pass GO_IMAGE" ;;
-	esac
+	goroot="$(GOTOOLCHAIN="$want" go env GOROOT)" || die "could not fetch Go ${want} (GOTOOLCHAIN=${want}) from the Go module proxy; pass GO_IMAGE"
+	go_version="$(GOTOOLCHAIN="$want" go env GOVERSION)"
+	[[ "$go_version" == "$want" ]] || die "GOTOOLCHAIN=${want} gave ${go_version}"
 	apt_install busybox-static ca-certificates
 	say "making ${tag} from ${goroot} (no registry can be reached to pull $(default_go_image))"
 	local rootfs
@@ -180,6 +177,7 @@ local_go_image() {
 		--change 'WORKDIR /go' \
 		--change 'CMD ["/bin/sh"]' \
 		- "$tag" >/dev/null
+	chmod -R u+w "$rootfs" # the module cache's toolchain is read-only
 	rm -rf "$rootfs"
 	echo "$tag"
 }

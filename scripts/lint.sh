@@ -9,6 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 actionlint_version=v1.7.12
 bin="$PWD/.cache/bin"
+# The Go of app/go.mod's toolchain line, for go vet, gofmt and go install.
+GOTOOLCHAIN="$(scripts/go-toolchain.sh)"
+export GOTOOLCHAIN
 
 step() { printf '== %s\n' "$*"; }
 
@@ -25,7 +28,7 @@ npx prettier --check . >/dev/null || {
 }
 
 step "gofmt -l (must print nothing)"
-unformatted="$(cd app && gofmt -l .)"
+unformatted="$(cd app && "$(go env GOROOT)/bin/gofmt" -l .)"
 if [[ -n "$unformatted" ]]; then
 	printf 'not gofmt-ed:\n%s\n' "$unformatted"
 	exit 1

@@ -12,6 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 gremlins_version=v0.5.0
 bin="$PWD/.cache/bin"
+# The Go of app/go.mod's toolchain line: gremlins runs the tests with it.
+GOTOOLCHAIN="$(scripts/go-toolchain.sh)"
+export GOTOOLCHAIN
 stamp="$bin/.gremlins-${gremlins_version}"
 report="$PWD/.cache/gremlins.json"
 

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# The Go of app/go.mod's toolchain line, fetched once per machine if it is not this one.
+GOTOOLCHAIN="$(scripts/go-toolchain.sh)"
+export GOTOOLCHAIN
+
 # A real engine and registry on loopback; started here when none answers.
 eval "$(scripts/docker-env.sh)"
 

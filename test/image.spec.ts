@@ -10,6 +10,7 @@ import * as path from "path";
 
 import { contextFiles } from "../infra/source";
 import {
+    DockerError,
     appDir,
     build,
     buildSteps,
@@ -22,6 +23,7 @@ import {
     inspect,
     push,
     registryImage,
+    repoRoot,
     run,
     sleep,
     tail,
@@ -301,6 +303,30 @@ describe("image (real Docker engine)", function () {
             const res = await run(bin, ["version"]);
             assert.equal(res.code, 0, res.stderr);
             assert.match(res.stdout, new RegExp(`^${buildArgs.VERSION} go1\\.`));
+        });
+
+        it("builds with go.mod's toolchain, and refuses a builder image of another Go", async function () {
+            const toolchain = execFileSync(path.join(repoRoot, "scripts", "go-toolchain.sh"), { encoding: "utf8" }).trim();
+            assert.match(toolchain, /^go\d+\.\d+\.\d+$/);
+            const bin = await buildBinary();
+            assert.match(buildSettings(bin), new RegExp(`^${bin}: ${toolchain.replace(/\./g, "\\.")}$`, "m"));
+            // The same builder image against a go.mod that pins another Go: the build stops, saying why.
+            const copy = tmpDir("other-go-");
+            fs.cpSync(appDir, copy, { recursive: true });
+            const gomod = path.join(copy, "go.mod");
+            fs.writeFileSync(gomod, fs.readFileSync(gomod, "utf8").replace(/^toolchain .*$/m, "toolchain go1.27.2"));
+            try {
+                await assert.rejects(build({ context: copy, target: "source", buildArgs }), (err: Error) => {
+                    assert.ok(err instanceof DockerError, String(err));
+                    assert.match(
+                        err.result.stderr,
+                        new RegExp(`the builder image has ${toolchain.replace(/\./g, "\\.")}, but go.mod's toolchain is go1\\.27\\.2`),
+                    );
+                    return true;
+                });
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
         });
 
         it("--platform linux/arm64 cross-compiles an aarch64 binary, with no emulator on this machine", async function () {

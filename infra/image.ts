@@ -83,6 +83,16 @@ export class ServiceImage extends pulumi.ComponentResource {
 
         const build = (resourceName: string, source: ImageSource, tag: string, target?: string) => {
             const imageName = pulumi.interpolate`${repository.repositoryUrl}:${tag}`;
+            // Take layers from the registry only for a version it already holds (a revert): the provider
+            // pulls each cacheFrom image before building and reports every one it cannot pull, which on
+            // a new version is its own tag. The registry is asked once per version and the answer kept
+            // in the state (a Stash, replaced with the version), or the push would change the inputs of
+            // the next run and rebuild the image every other update.
+            const held = new pulumi.Stash(
+                `${resourceName}-in-registry`,
+                { input: repository.name.apply((repositoryName) => registryHolds(repositoryName, tag, { parent: this })) },
+                { parent: this, replacementTrigger: tag },
+            );
             return new docker.Image(
                 resourceName,
                 {
@@ -93,13 +103,14 @@ export class ServiceImage extends pulumi.ComponentResource {
                         target,
                         platform: args.platform,
                         builderVersion: "BuilderBuildKit",
-                        // The same source already in the registry (a runner with an empty engine,
-                        // a rebuild the provider asks for) is taken from there instead of built.
-                        cacheFrom: { images: [imageName] },
+                        cacheFrom: pulumi
+                            .all([held.output, imageName])
+                            .apply(([inRegistry, name]) => (inRegistry === true ? { images: [name] } : undefined)),
                         args: {
                             VERSION: source.version,
                             // File times in the image; BuildKit 0.11 and later date the image config from it too.
                             SOURCE_DATE_EPOCH: "0",
+                            // Cache metadata in the image, for a later build of the same source to take its layers.
                             BUILDKIT_INLINE_CACHE: "1",
                             ...(args.goImage ? { GO_IMAGE: args.goImage } : {}),
                         },
@@ -141,6 +152,16 @@ export class ServiceImage extends pulumi.ComponentResource {
             imageSizeBytes: this.imageSizeBytes,
             singleStageImageSizeBytes: this.singleStageImageSizeBytes,
         });
+    }
+}
+
+/** Whether the repository holds an image under the tag (false when it does not, or does not exist yet). */
+async function registryHolds(repositoryName: string, imageTag: string, opts: pulumi.InvokeOptions): Promise<boolean> {
+    try {
+        await aws.ecr.getImage({ repositoryName, imageTag }, opts);
+        return true;
+    } catch {
+        return false;
     }
 }
 

@@ -175,7 +175,8 @@ class LocalAws {
                         authorizationToken: "",
                     };
                 case "aws:ecr/getImage:getImage": {
-                    const image = await registryImage(this.env.registry, args.inputs.repositoryName, args.inputs.imageDigest);
+                    const reference = String(args.inputs.imageDigest ?? args.inputs.imageTag);
+                    const image = await registryImage(this.env.registry, args.inputs.repositoryName, reference);
                     return {
                         id: image.digest,
                         imageDigest: image.digest,

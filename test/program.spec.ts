@@ -57,6 +57,7 @@ const T = {
     scalingTarget: "aws:appautoscaling/target:Target",
     scalingPolicy: "aws:appautoscaling/policy:Policy",
     provider: "pulumi:providers:aws",
+    stash: "pulumi:index:Stash",
 };
 
 function containerOf(run: Run) {
@@ -393,10 +394,29 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(arm.inputs(T.image).imageName, `${String(arm.outputs.repositoryUrl)}:${version}-arm64`);
         });
 
-        it("builds with cache metadata in the image and takes layers from the image already pushed under its tag", function () {
+        it("builds a new version without cacheFrom: the provider would report the tag it cannot pull, on every new version", function () {
+            // pulumi-docker provider/image.go pulls every cacheFrom image first and reports each it cannot pull.
             const image = defaults.inputs(T.image);
-            assert.equal(image.build.args.BUILDKIT_INLINE_CACHE, "1");
-            assert.deepEqual(image.build.cacheFrom, { images: [image.imageName] });
+            assert.equal(image.build.cacheFrom, undefined);
+            assert.equal(image.build.args.BUILDKIT_INLINE_CACHE, "1", "the image carries its cache metadata for a later build");
+            const asked = defaults.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageTag !== undefined);
+            assert.deepEqual(
+                asked.map((c) => c.inputs),
+                [{ repositoryName: autoName("calculator"), imageTag: image.imageName.split(":").pop() }],
+            );
+        });
+
+        it("takes the layers of a version the registry already holds (a revert) from there", async function () {
+            const tag = String(defaults.inputs(T.image).imageName).split(":").pop()!;
+            const revert = await runUnderMocks({ fake: { registryTags: [tag] } });
+            assert.deepEqual(revert.inputs(T.image).build.cacheFrom, { images: [revert.inputs(T.image).imageName] });
+        });
+
+        it("asks the registry once per version and keeps the answer, so the push does not change the next run's inputs", async function () {
+            const held = defaults.one(T.stash, "image-in-registry");
+            assert.equal(held.replacementTrigger, String(defaults.inputs(T.image).imageName).split(":").pop());
+            const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"f".repeat(64)}` } });
+            assert.equal(planUpdate(defaults, rebuilt).find((s) => s.type === T.stash)?.op, "same");
         });
 
         it("pushes to the stack's repository with a token for its registry, the credentials kept secret", function () {
@@ -414,7 +434,7 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("exports the size ECR reports for the pushed digest", function () {
-            const call = defaults.calls("aws:ecr/getImage:getImage");
+            const call = defaults.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageDigest !== undefined);
             assert.equal(call.length, 1);
             assert.equal(call[0].inputs.imageDigest, defaultFake.imageDigest);
             assert.equal(call[0].inputs.repositoryName, autoName("calculator"));
@@ -1265,12 +1285,12 @@ describe("program (Pulumi mocks)", function () {
     });
 
     describe("preview of a new stack (as `pulumi preview` runs it)", function () {
-        it("checks the config and the account, asks ECR for no image, and leaves what AWS computes unknown", async function () {
+        it("checks the config and the account, asks ECR for no image size, and leaves what AWS computes unknown", async function () {
             const preview = await runUnderMocks({ preview: true });
             assert.equal(preview.run.preview, true);
-            assert.equal(
-                preview.calls("aws:ecr/getImage:getImage").length,
-                0,
+            assert.deepEqual(
+                preview.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageDigest !== undefined),
+                [],
                 "the image is not pushed at preview: ECR has no size for it",
             );
             for (const key of ["imageRef", "imageSizeBytes", "imageSize", "url", "repositoryUrl"]) {
@@ -1321,6 +1341,16 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, changed).map(shortUrn),
                 [`${T.image}::image`, `${T.taskDef}::app`, `${T.service}::app`].sort(),
+            );
+            // As `pulumi up` takes it: the new version is asked of the registry afresh.
+            assert.deepEqual(
+                planSummary(planUpdate(defaults, changed)),
+                [
+                    `${T.image}::image update`,
+                    `${T.stash}::image-in-registry replace`,
+                    `${T.taskDef}::app replace`,
+                    `${T.service}::app update`,
+                ].sort(),
             );
         });
 

@@ -85,6 +85,8 @@ export interface FakeAwsOptions {
     /** Sizes ECR reports, by digest. */
     imageSizeBytes?: number;
     singleStageSizeBytes?: number;
+    /** Tags the stack's ECR repository already holds (versions pushed before); none by default. */
+    registryTags?: string[];
     /** The account, where it differs from the default one. */
     world?: Partial<FakeWorld>;
     /**
@@ -224,6 +226,9 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                     Object.assign(state, { arn: undefined, fqdn });
                     break;
                 }
+                case "pulumi:index:Stash":
+                    // The engine's own resource: it keeps the value it was created with.
+                    return { id: `${args.name}-id`, state: { input: args.inputs.input, output: args.inputs.input } };
                 case "aws:s3/bucket:Bucket":
                     Object.assign(state, { bucket: name, arn: `arn:aws:s3:::${name}` });
                     return { id: name, state };
@@ -250,6 +255,17 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                         expiresAt: "2030-01-01T00:00:00Z",
                     };
                 case "aws:ecr/getImage:getImage": {
+                    if (inputs.imageTag !== undefined) {
+                        if (!(options.registryTags ?? []).includes(inputs.imageTag)) {
+                            throw new Error(`ImageNotFoundException: no image tagged ${inputs.imageTag} in ${inputs.repositoryName}`);
+                        }
+                        return {
+                            id: inputs.imageTag,
+                            imageTag: inputs.imageTag,
+                            repositoryName: inputs.repositoryName,
+                            imageTags: [inputs.imageTag],
+                        };
+                    }
                     const size = sizes[inputs.imageDigest];
                     if (size === undefined)
                         throw new Error(`ImageNotFoundException: no image ${inputs.imageDigest} in ${inputs.repositoryName}`);

@@ -78,7 +78,7 @@ func startApp(t *testing.T, vars map[string]string) (string, func(), <-chan erro
 		}
 		select {
 		case <-finished:
-		case <-time.After(10 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Error("run did not return after cancel")
 		}
 	})
@@ -91,11 +91,14 @@ func startApp(t *testing.T, vars map[string]string) (string, func(), <-chan erro
 // returned is what run returned, which it must within 5s of the event named.
 func returned(t *testing.T, done <-chan error, after string) error {
 	t.Helper()
+	// Shutdown waits up to 5 s for a connection that was opened but never sent a request (net/http
+	// takes StateNew for idle only after 5 s): the spare an HTTP client dials when, at that instant,
+	// its idle connection is not back in the pool yet.
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(5 * time.Second):
-		t.Fatalf("run did not return within 5s of %s", after)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("run did not return within 10s of %s", after)
 		return nil
 	}
 }
@@ -358,16 +361,17 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatalf("a body that never ends: %d %s", resp.StatusCode, answer)
 	}
 
-	// Headers over MaxHeaderBytes: 431.
+	// Headers well over MaxHeaderBytes: 431. (net/http reads up to 4 KiB past the limit before it
+	// refuses, and where in that margin a request tips over differs between Go releases.)
 	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
-	req.Header.Set("X-Padding", strings.Repeat("x", 8<<10))
+	req.Header.Set("X-Padding", strings.Repeat("x", 32<<10))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-		t.Fatalf("8 KiB of headers over a 1 KiB limit: %d", resp.StatusCode)
+		t.Fatalf("32 KiB of headers over a 1 KiB limit: %d", resp.StatusCode)
 	}
 }
 

@@ -286,7 +286,7 @@ func TestConfigTakesTheEdgesOfEachRange(t *testing.T) {
 func TestLogLinesWaitForTheFlushInterval(t *testing.T) {
 	requestLine := `"msg":"request"`
 	base, sigterm, done, stdout := startApp(t, map[string]string{"LOG_FLUSH_INTERVAL": "1h"})
-	get(t, base+"/healthz")
+	get(t, base+"/version")
 	if strings.Contains(stdout.String(), requestLine) {
 		t.Fatalf("with LOG_FLUSH_INTERVAL=1h a request line was written before a flush:\n%s", stdout)
 	}
@@ -299,7 +299,7 @@ func TestLogLinesWaitForTheFlushInterval(t *testing.T) {
 	}
 
 	base, _, _, stdout = startApp(t, map[string]string{"LOG_FLUSH_INTERVAL": "0s"})
-	get(t, base+"/healthz")
+	get(t, base+"/version")
 	if !strings.Contains(stdout.String(), requestLine) {
 		t.Fatalf("with LOG_FLUSH_INTERVAL=0s the request line must be written at once:\n%s", stdout)
 	}
@@ -594,5 +594,150 @@ func TestSecondSignalEndsDrain(t *testing.T) {
 				t.Errorf("no log line for the second signal:\n%s", stdout)
 			}
 		})
+	}
+}
+
+// scaledLimits is the production limits, every duration divided by div: the
+// same proportions, which decide whether a timeout's response is delivered.
+func scaledLimits(div int) limits {
+	l := defaultLimits
+	l.ReadHeaderTimeout /= time.Duration(div)
+	l.ReadTimeout /= time.Duration(div)
+	l.WriteTimeout /= time.Duration(div)
+	return l
+}
+
+// A body that stops short gets its 408, for every one of many clients, with
+// the production limits' proportions: net/http starts the read deadline before
+// the headers and the write deadline after them, so with equal timeouts the
+// response is due just as writing is no longer allowed.
+func TestSlowBodiesGet408WithTheProductionLimits(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"LOG_FLUSH_INTERVAL": "0s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port = freePort(t)
+	cfg.Limits = scaledLimits(30)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, nil, cfg, logs) }()
+	defer func() {
+		cancel()
+		_ = returned(t, done, "cancel")
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", cfg.Port)
+	waitForHealthy(t, base, done)
+
+	const clients = 200
+	answers := make(chan string, clients)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			defer conn.Close()
+			// 6 of the 30 bytes the headers announce, then nothing.
+			fmt.Fprint(conn, "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n{\"expr")
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				answers <- "no response: " + err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			answers <- fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body))
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	got := map[string]int{}
+	for a := range answers {
+		if strings.HasPrefix(a, "408 ") && strings.Contains(a, `"code":"request_timeout"`) {
+			a = "408 request_timeout"
+		}
+		got[a]++
+	}
+	if got["408 request_timeout"] != clients {
+		t.Fatalf("of %d clients whose body stopped short, %d got a JSON 408; the others: %v", clients, got["408 request_timeout"], got)
+	}
+}
+
+// blockedOutput is a stdout nobody reads (`app | sleep 120`): every write
+// waits until it is opened.
+type blockedOutput struct {
+	open chan struct{}
+	syncBuffer
+}
+
+func (b *blockedOutput) Write(p []byte) (int, error) {
+	<-b.open
+	return b.syncBuffer.Write(p)
+}
+
+// A stalled stdout must not stall serving: ECS would take a healthy task whose
+// health checks time out for a dead one. Lines that do not fit are dropped and
+// counted, and the count is logged once stdout takes writes again.
+func TestAStalledStdoutDoesNotStallRequests(t *testing.T) {
+	stdout := &blockedOutput{open: make(chan struct{})}
+	port := freePort(t)
+	signals := make(chan os.Signal, 2)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), signals, []string{"app"}, env(map[string]string{"PORT": fmt.Sprint(port), "LOG_LEVEL": "debug"}), stdout, io.Discard)
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitForHealthy(t, base, done)
+
+	client := &http.Client{Timeout: 5 * time.Second}
+	const requests, parallel = 600, 20
+	failures := make(chan string, requests)
+	var wg sync.WaitGroup
+	for g := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < requests; i += parallel {
+				url := base + "/healthz"
+				if i%2 == 1 {
+					url = base + "/v1/evaluate?expr=6*7"
+				}
+				resp, err := client.Get(url)
+				if err != nil {
+					failures <- err.Error()
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failures <- resp.Status
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	var failed []string
+	for f := range failures {
+		failed = append(failed, f)
+	}
+	if len(failed) > 0 {
+		t.Fatalf("%d of %d requests failed while stdout was stalled, e.g. %s", len(failed), requests, failed[0])
+	}
+
+	close(stdout.open) // stdout drains again: the drops are reported, and the drain's lines flushed on exit
+	signals <- syscall.SIGTERM
+	if err := returned(t, done, "SIGTERM"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"msg":"log lines dropped"`, `"msg":"stopped"`} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %s", want)
+		}
 	}
 }

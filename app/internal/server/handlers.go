@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	"calculator/internal/calc"
 )
@@ -36,6 +36,9 @@ func handleEvaluatePost() http.HandlerFunc {
 		var netErr net.Error
 		switch {
 		case errors.As(err, &netErr) && netErr.Timeout():
+			// The read deadline has passed, and the write deadline (net/http sets it once the
+			// headers are read) passes a moment later: give the 408 its own time to be sent.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(errorResponseGrace))
 			encodeError(w, http.StatusRequestTimeout, codeRequestTimeout, "the request body did not arrive in time")
 		case errors.Is(err, net.ErrClosed):
 			abort(w, "the server closed the connection before the request body arrived")
@@ -55,53 +58,24 @@ func handleEvaluatePost() http.HandlerFunc {
 
 var errMissingExpression = errors.New("no expression")
 
-// decodeEvaluateRequest reads a body of exactly one JSON object whose one key
-// is "expression", spelled so, holding a string. encoding/json alone would
-// take the last of two "expression" keys and match "EXPRESSION" too: an
-// ambiguous request is refused instead.
+// errorResponseGrace is how long an error response after a read timeout may take to write.
+const errorResponseGrace = 2 * time.Second
+
+// evaluateRequest is POST /v1/evaluate's body: {"expression":"2*(3+4)"}.
+type evaluateRequest struct {
+	Expression *string `json:"expression"`
+}
+
+// decodeEvaluateRequest reads the body strictly (see decode); a missing or null expression is its own error.
 func decodeEvaluateRequest(body io.Reader) (string, error) {
-	dec := json.NewDecoder(body)
-	if tok, err := dec.Token(); err != nil {
-		return "", err
-	} else if tok != json.Delim('{') {
-		return "", errors.New("the body must be a JSON object")
-	}
-	var expr *string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", err
-		}
-		key, _ := tok.(string)
-		switch {
-		case key != "expression" && strings.EqualFold(key, "expression"):
-			return "", fmt.Errorf("unknown key %q (keys are case-sensitive: the key is \"expression\")", key)
-		case key != "expression":
-			return "", fmt.Errorf("unknown key %q", key)
-		case expr != nil:
-			return "", errors.New("the key \"expression\" is given twice")
-		}
-		if err := dec.Decode(&expr); err != nil {
-			return "", fmt.Errorf("\"expression\" must be a string: %w", err)
-		}
-		if expr == nil {
-			return "", errMissingExpression // "expression": null
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
+	req, err := decode[evaluateRequest](body)
+	if err != nil {
 		return "", err
 	}
-	// Exactly one JSON value: anything after it but whitespace is an error.
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil {
-			err = errors.New("the body holds more than one JSON value")
-		}
-		return "", err
-	}
-	if expr == nil {
+	if req.Expression == nil {
 		return "", errMissingExpression
 	}
-	return *expr, nil
+	return *req.Expression, nil
 }
 
 var bodyTooLargeMessage = fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes)
@@ -151,7 +125,7 @@ func evaluate(w http.ResponseWriter, expr, hint string) {
 	case err != nil:
 		panic(err) // Evaluate returns only *calc.Error; anything else is a bug.
 	default:
-		encode(w, http.StatusOK, evaluateResponse{Expression: expr, Result: result})
+		respond(w, http.StatusOK, evaluateResponse{Expression: expr, Result: result})
 	}
 }
 
@@ -161,23 +135,23 @@ type statusBody struct {
 
 func handleHealthz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusOK, statusBody{Status: "ok"})
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
 	}
 }
 
 func handleReadyz(readiness *Readiness) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !readiness.Ready() {
-			encode(w, http.StatusServiceUnavailable, statusBody{Status: "draining"})
+			respond(w, http.StatusServiceUnavailable, statusBody{Status: "draining"})
 			return
 		}
-		encode(w, http.StatusOK, statusBody{Status: "ready"})
+		respond(w, http.StatusOK, statusBody{Status: "ready"})
 	}
 }
 
 func handleVersion(info BuildInfo) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusOK, info)
+		respond(w, http.StatusOK, info)
 	}
 }
 
@@ -199,6 +173,6 @@ func handleIndex(info BuildInfo) http.HandlerFunc {
 		},
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusOK, body)
+		respond(w, http.StatusOK, body)
 	}
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path"
 	"runtime/debug"
@@ -12,9 +14,11 @@ import (
 	"time"
 )
 
-// requestID takes the caller's X-Request-Id when it is sane, or makes one, and
-// echoes it on the response so a client can quote it when reporting a problem.
-func requestID(next http.Handler) http.Handler {
+// requestContext takes the caller's X-Request-Id when it is sane, or makes
+// one, and echoes it on the response so a client can quote it when reporting
+// a problem. The request's context carries a logger that adds the request ID
+// and the load balancer's trace ID to every line (see Logger).
+func requestContext(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -22,8 +26,25 @@ func requestID(next http.Handler) http.Handler {
 			r.Header.Set("X-Request-Id", id)
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r)
+		attrs := []any{slog.String("request_id", id)}
+		if trace := r.Header.Get("X-Amzn-Trace-Id"); validRequestID(trace) {
+			attrs = append(attrs, slog.String("trace_id", trace))
+		}
+		ctx := context.WithValue(r.Context(), loggerKey{}, logger.With(attrs...))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+type loggerKey struct{}
+
+// Logger is the logger of the request ctx belongs to: its lines carry the
+// request ID and trace ID, so a handler's own lines tie to the request's.
+// Outside a request it is slog's default logger.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
 }
 
 func validRequestID(id string) bool {
@@ -47,9 +68,10 @@ func newRequestID() string {
 // statusRecorder remembers what was written, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status  int
-	bytes   int
-	aborted string // why no response was sent, when a handler gave up on the connection
+	status   int
+	bytes    int    // bytes of the body the connection took
+	aborted  string // why no response was sent, when a handler gave up on the connection
+	writeErr error  // the first failed write: what the client got ends there
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -65,6 +87,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	}
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += n
+	if err != nil && s.writeErr == nil {
+		s.writeErr = err
+	}
 	return n, err
 }
 
@@ -87,9 +112,15 @@ func abort(w http.ResponseWriter, reason string) {
 	panic(http.ErrAbortHandler) // net/http's way to drop a response
 }
 
+// healthCheckPaths are probed every few seconds by each load balancer node and
+// by ECS: their successful answers are logged at DEBUG, not to drown the rest.
+var healthCheckPaths = map[string]bool{"/healthz": true, "/readyz": true}
+
 // logRequests writes one JSON line per request once it is answered, or
-// once it is aborted (status 0 then, and why).
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+// once it is aborted (status 0 then, and why). The response is flushed
+// first, so that a write that fails (the client left, the write deadline
+// passed) is reported with it instead of a status nobody received.
+func logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -102,18 +133,33 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				}
 				level, rec.status = slog.LevelWarn, 0
 				attrs = append(attrs, slog.String("aborted", rec.aborted))
-			} else if rec.status == 0 {
-				rec.status = http.StatusOK
+			} else {
+				if rec.status == 0 {
+					rec.status = http.StatusOK
+				}
+				if err := http.NewResponseController(w).Flush(); err != nil && rec.writeErr == nil {
+					rec.writeErr = err
+				}
+				if healthCheckPaths[r.URL.Path] && rec.status < 300 {
+					level = slog.LevelDebug
+				}
+			}
+			if rec.writeErr != nil {
+				// The response did not reach the client, or not whole: say so next to the status.
+				level = slog.LevelWarn
+				attrs = append(attrs, slog.String("write_error", rec.writeErr.Error()))
 			}
 			attrs = append(attrs,
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
+				slog.String("route", r.Pattern),
 				slog.Int("status", rec.status),
 				slog.Int("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-				slog.String("request_id", r.Header.Get("X-Request-Id")),
+				slog.String("client", clientAddr(r)),
+				slog.String("user_agent", r.UserAgent()),
 			)
-			logger.LogAttrs(r.Context(), level, "request", attrs...)
+			Logger(r.Context()).LogAttrs(r.Context(), level, "request", attrs...)
 			if v != nil {
 				panic(v)
 			}
@@ -122,9 +168,27 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// clientAddr is who made the request: behind the load balancer, the address
+// it appended to X-Forwarded-For (the last entry; earlier ones are whatever
+// the client sent), else the connection's peer.
+func clientAddr(r *http.Request) string {
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		entries := strings.Split(xff[len(xff)-1], ",")
+		if last := strings.TrimSpace(entries[len(entries)-1]); last != "" {
+			return last
+		}
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
 // recoverPanics turns a handler's panic into a JSON 500 and an error log line;
-// the server goes on serving.
-func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+// the server goes on serving. A panic after the response has started cannot
+// become a 500 (a second JSON document would follow the first on the same
+// response): the response is cut off instead, and logged as aborted.
+func recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			v := recover()
@@ -134,17 +198,33 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v) // the documented way to abort a response; net/http handles it
 			}
-			logger.LogAttrs(r.Context(), slog.LevelError, "panic",
+			Logger(r.Context()).LogAttrs(r.Context(), slog.LevelError, "panic",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.String("request_id", r.Header.Get("X-Request-Id")),
 				slog.String("panic", fmt.Sprint(v)),
 				slog.String("stack", string(debug.Stack())),
 			)
+			if responseStarted(w) {
+				abort(w, "the handler panicked after the response started")
+			}
 			encodeError(w, http.StatusInternalServerError, codeInternal, "internal error; quote the X-Request-Id header when reporting it")
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// responseStarted reports whether a status was written (and perhaps a body).
+func responseStarted(w http.ResponseWriter) bool {
+	for {
+		if rec, ok := w.(*statusRecorder); ok {
+			return rec.status != 0
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
 }
 
 // jsonForUnmatched answers requests no route matches with the service's JSON

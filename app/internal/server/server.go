@@ -29,13 +29,16 @@ func (r *Readiness) Drain() { r.draining.Store(true) }
 func (r *Readiness) Ready() bool { return !r.draining.Load() }
 
 // NewServer returns the service's whole HTTP handler: every route, wrapped in
-// request-id, logging and panic recovery.
+// the request's context (request ID, trace ID, logger), logging and panic
+// recovery.
 func NewServer(logger *slog.Logger, info BuildInfo, readiness *Readiness) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, info, readiness)
-	var h http.Handler = jsonForUnmatched(mux)
-	h = recoverPanics(logger, h)
-	h = logRequests(logger, h)
-	h = requestID(h)
-	return h
+	return withMiddleware(logger, jsonForUnmatched(mux))
+}
+
+// withMiddleware wraps a handler in what every request goes through: its
+// context (request ID, trace ID, logger), the access log and panic recovery.
+func withMiddleware(logger *slog.Logger, h http.Handler) http.Handler {
+	return requestContext(logger, logRequests(recoverPanics(h)))
 }

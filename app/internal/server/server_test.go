@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -224,9 +225,9 @@ func TestPathsNotInPlainFormGetJSON(t *testing.T) {
 func TestAbortedRequestIsLoggedAsSuch(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := logRequests(logger, recoverPanics(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := withMiddleware(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		abort(w, "the server closed the connection before the request body arrived")
-	})))
+	}))
 	defer func() {
 		if v := recover(); v != http.ErrAbortHandler {
 			t.Fatalf("the abort must reach net/http as http.ErrAbortHandler, got %v", v)
@@ -280,11 +281,15 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	h, _, logs := newTestServer(t)
 	req := httptest.NewRequest(http.MethodGet, "/v1/evaluate?expr=1", nil)
 	req.Header.Set("X-Request-Id", "abc-123")
+	req.Header.Set("X-Amzn-Trace-Id", "Root=1-67891233-abcdef012345678912345678")
+	// The load balancer appends the address it saw; what comes before is the client's own say.
+	req.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
+	req.Header.Set("User-Agent", "curl/8.5.0")
 	r := do(t, h, req)
 	if got := r.header.Get("X-Request-Id"); got != "abc-123" {
 		t.Fatalf("X-Request-Id echoed = %q, want abc-123", got)
 	}
-	r = do(t, h, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	r = do(t, h, httptest.NewRequest(http.MethodGet, "/v1/evaluate?expr=2", nil))
 	generated := r.header.Get("X-Request-Id")
 	if len(generated) != 32 {
 		t.Fatalf("generated X-Request-Id = %q, want 32 hex chars", generated)
@@ -294,23 +299,70 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want one log line per request, got %d:\n%s", len(lines), logs)
 	}
-	var first struct {
-		Msg        string  `json:"msg"`
-		Method     string  `json:"method"`
-		Path       string  `json:"path"`
-		Status     int     `json:"status"`
-		Bytes      int     `json:"bytes"`
-		DurationMs float64 `json:"duration_ms"`
-		RequestID  string  `json:"request_id"`
-	}
+	var first map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
 		t.Fatal(err)
 	}
-	if first.Msg != "request" || first.Method != "GET" || first.Path != "/v1/evaluate" || first.Status != 200 || first.Bytes == 0 || first.RequestID != "abc-123" {
-		t.Fatalf("access log line = %+v", first)
+	want := map[string]any{
+		"msg": "request", "method": "GET", "path": "/v1/evaluate", "route": "GET /v1/evaluate", "status": 200.0,
+		"client": "198.51.100.7", "user_agent": "curl/8.5.0",
+		"request_id": "abc-123", "trace_id": "Root=1-67891233-abcdef012345678912345678",
 	}
-	if !strings.Contains(lines[1], generated) {
-		t.Fatalf("second log line lacks the generated request id %s: %s", generated, lines[1])
+	for k, v := range want {
+		if first[k] != v {
+			t.Errorf("access log %s = %v, want %v", k, first[k], v)
+		}
+	}
+	if first["bytes"] == 0.0 {
+		t.Errorf("access log bytes = 0: %s", lines[0])
+	}
+	// Without X-Forwarded-For, the peer (httptest's 192.0.2.1).
+	if !strings.Contains(lines[1], generated) || !strings.Contains(lines[1], `"client":"192.0.2.1"`) {
+		t.Fatalf("second log line lacks the generated request id %s or the peer: %s", generated, lines[1])
+	}
+}
+
+// TestHealthChecksAreLoggedAtDebug: each load balancer node and ECS probe every
+// few seconds; their successes stay out of an INFO log, their failures do not.
+func TestHealthChecksAreLoggedAtDebug(t *testing.T) {
+	h, readiness, logs := newTestServer(t)
+	do(t, h, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	do(t, h, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if logs.Len() != 0 {
+		t.Fatalf("a successful health check was logged at INFO: %s", logs)
+	}
+	readiness.Drain()
+	do(t, h, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if !strings.Contains(logs.String(), `"path":"/readyz","route":"GET /readyz","status":503`) {
+		t.Fatalf("a failing health check must be logged: %q", logs)
+	}
+	var debug bytes.Buffer
+	verbose := NewServer(slog.New(slog.NewJSONHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug})), BuildInfo{}, &Readiness{})
+	do(t, verbose, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if !strings.Contains(debug.String(), `"level":"DEBUG","msg":"request"`) {
+		t.Fatalf("LOG_LEVEL=debug shows health checks: %q", debug.String())
+	}
+}
+
+// TestAHandlersLinesCarryItsRequest: Logger(ctx) adds the request and trace IDs.
+func TestAHandlersLinesCarryItsRequest(t *testing.T) {
+	var logs bytes.Buffer
+	h := withMiddleware(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Logger(r.Context()).Info("looked something up", "rows", 3)
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("X-Request-Id", "req-7")
+	req.Header.Set("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793")
+	do(t, h, req)
+	line, _, _ := strings.Cut(logs.String(), "\n")
+	for _, want := range []string{`"msg":"looked something up"`, `"request_id":"req-7"`, `"trace_id":"Root=1-5759e988-bd862e3fe1be46a994272793"`, `"rows":3`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the handler's line lacks %s: %s", want, line)
+		}
+	}
+	if got := Logger(context.Background()); got != slog.Default() {
+		t.Fatal("outside a request, Logger is slog's default")
 	}
 }
 
@@ -318,13 +370,13 @@ func TestPanicBecomesJSON500(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	calls := 0
-	h := logRequests(logger, recoverPanics(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := withMiddleware(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls++
 		if calls == 1 {
 			panic("boom")
 		}
-		encode(w, http.StatusOK, statusBody{Status: "ok"})
-	})))
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
+	}))
 	r := do(t, h, httptest.NewRequest(http.MethodGet, "/", nil))
 	if code, _ := errorOf(t, r); r.status != 500 || code != "internal_error" {
 		t.Fatalf("panic: got %d %v", r.status, r.body)
@@ -397,9 +449,9 @@ func TestABodyOfExactlyTheLimitIsRead(t *testing.T) {
 func TestAccessLogDurationIsInMilliseconds(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := logRequests(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := withMiddleware(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(30 * time.Millisecond)
-		encode(w, http.StatusOK, statusBody{Status: "ok"})
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	var line struct {

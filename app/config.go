@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,9 @@ type config struct {
 	DrainDelay       time.Duration
 	IdleTimeout      time.Duration
 	LogFlushInterval time.Duration
-	Limits           limits
+	// DebugAddr is where pprof and expvar are served; empty: nowhere.
+	DebugAddr string
+	Limits    limits
 }
 
 // limits bound what one connection may cost. They are not configurable;
@@ -52,6 +55,10 @@ var defaultLimits = limits{
 //	LOG_FLUSH_INTERVAL
 //	                  Go duration between writes of the buffered log lines,
 //	                  >= 0 (default 100ms; 0s writes each line at once)
+//	DEBUG_ADDR        host:port of a listener for /debug/pprof/ and
+//	                  /debug/vars (expvar: requests, log lines dropped), never
+//	                  the service's port (default empty: no such listener;
+//	                  keep it on 127.0.0.1 or a port nothing outside reaches)
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		Port:             8080,
@@ -102,6 +109,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 	duration("DRAIN_DELAY", &cfg.DrainDelay, 0, "a Go duration of 0s or more, such as 5s")
 	duration("IDLE_TIMEOUT", &cfg.IdleTimeout, time.Nanosecond, "a positive Go duration such as 65s")
 	duration("LOG_FLUSH_INTERVAL", &cfg.LogFlushInterval, 0, "a Go duration of 0s or more, such as 100ms")
+	if v := getenv("DEBUG_ADDR"); v != "" {
+		_, port, err := net.SplitHostPort(v)
+		p, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || perr != nil || p < 1 || p > 65535:
+			errs = append(errs, fmt.Errorf("DEBUG_ADDR=%q is invalid: want host:port, such as 127.0.0.1:6060", v))
+		case p == cfg.Port:
+			errs = append(errs, fmt.Errorf("DEBUG_ADDR=%q is invalid: it is the service's PORT; the debug listener needs a port of its own", v))
+		default:
+			cfg.DebugAddr = v
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}

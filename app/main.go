@@ -76,6 +76,7 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 		// A write per request line costs more CPU than the request itself.
 		buffered := logbuf.New(stdout, cfg.LogFlushInterval, 64<<10)
 		defer buffered.Close()
+		servingLog.Store(buffered)
 		logOut = buffered
 	}
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
@@ -83,7 +84,7 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 	info := server.BuildInfo{Name: "calculator", Version: version, GoVersion: runtime.Version()}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           server.NewServer(logger, info, readiness),
+		Handler:           countRequests(server.NewServer(logger, info, readiness)),
 		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Limits.ReadTimeout,
 		WriteTimeout:      cfg.Limits.WriteTimeout,
@@ -96,6 +97,14 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
+	if cfg.DebugAddr != "" {
+		debug, err := startDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer debug.Close()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -227,6 +227,11 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"IDLE_TIMEOUT": "0s"}, []string{"IDLE_TIMEOUT"}},
 		{map[string]string{"LOG_FLUSH_INTERVAL": "soon"}, []string{"LOG_FLUSH_INTERVAL", "0s or more"}},
 		{map[string]string{"LOG_FLUSH_INTERVAL": "-5ms"}, []string{"LOG_FLUSH_INTERVAL"}},
+		{map[string]string{"DEBUG_ADDR": "6060"}, []string{"DEBUG_ADDR", "host:port"}},
+		{map[string]string{"DEBUG_ADDR": "127.0.0.1:0"}, []string{"DEBUG_ADDR", "host:port"}},
+		{map[string]string{"DEBUG_ADDR": "127.0.0.1:65536"}, []string{"DEBUG_ADDR"}},
+		{map[string]string{"DEBUG_ADDR": ":8080"}, []string{"DEBUG_ADDR", "the service's PORT"}},
+		{map[string]string{"PORT": "9000", "DEBUG_ADDR": "127.0.0.1:9000"}, []string{"DEBUG_ADDR", "the service's PORT"}},
 		// Every bad variable is reported at once.
 		{map[string]string{"PORT": "x", "LOG_LEVEL": "y", "SHUTDOWN_TIMEOUT": "z"}, []string{"PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"}},
 	}
@@ -255,7 +260,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Port != 8080 || cfg.LogLevel.String() != "INFO" || cfg.ShutdownTimeout != 20*time.Second || cfg.DrainDelay != 0 ||
-		cfg.IdleTimeout != 65*time.Second || cfg.LogFlushInterval != 100*time.Millisecond {
+		cfg.IdleTimeout != 65*time.Second || cfg.LogFlushInterval != 100*time.Millisecond || cfg.DebugAddr != "" {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 	// What one connection may cost (TestConnectionLimits shows each acting).
@@ -273,6 +278,8 @@ func TestConfigTakesTheEdgesOfEachRange(t *testing.T) {
 		{"PORT": "65535"},
 		{"SHUTDOWN_TIMEOUT": "1ns", "IDLE_TIMEOUT": "1ns"},
 		{"DRAIN_DELAY": "0s", "LOG_FLUSH_INTERVAL": "0s"},
+		{"DEBUG_ADDR": "127.0.0.1:1"},
+		{"DEBUG_ADDR": "localhost:65535"},
 	} {
 		if _, err := loadConfig(env(vars)); err != nil {
 			t.Errorf("%v: %v", vars, err)
@@ -739,5 +746,67 @@ func TestAStalledStdoutDoesNotStallRequests(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %s", want)
 		}
+	}
+}
+
+// TestDebugListener: DEBUG_ADDR serves the runtime's profiles and the
+// service's counters on a port of its own; the service's port serves neither.
+func TestDebugListener(t *testing.T) {
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	base, _, _, stdout := startApp(t, map[string]string{"DEBUG_ADDR": debugAddr})
+	before := requestsServed.Value()
+	for range 3 {
+		get(t, base+"/v1/evaluate?expr=1")
+	}
+	waitForLog(t, stdout, `"msg":"debug listener"`)
+
+	resp, err := http.Get("http://" + debugAddr + "/debug/vars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if served, _ := vars["http_requests"].(float64); int64(served) < before+3 {
+		t.Errorf("http_requests = %v, want at least %d", vars["http_requests"], before+3)
+	}
+	if _, ok := vars["log_lines_dropped"].(float64); !ok {
+		t.Errorf("no log_lines_dropped counter: %v", vars["log_lines_dropped"])
+	}
+	for path, want := range map[string]string{
+		"/debug/pprof/":                  "/debug/pprof/goroutine",
+		"/debug/pprof/goroutine?debug=1": "goroutine profile: total",
+		"/debug/pprof/heap?debug=1":      "heap profile:",
+		"/debug/pprof/nonsense":          `no profile "nonsense"`,
+	} {
+		resp, err := http.Get("http://" + debugAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d %.200q, want it to contain %q", path, resp.StatusCode, body, want)
+		}
+	}
+	// A CPU profile: pprof's gzipped protocol buffer.
+	resp, err = http.Get("http://" + debugAddr + "/debug/pprof/profile?seconds=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(profile, []byte{0x1f, 0x8b}) {
+		t.Errorf("CPU profile: %d, %d bytes starting %x", resp.StatusCode, len(profile), profile[:min(len(profile), 4)])
+	}
+	resp, err = http.Get(base + "/debug/vars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the service's port answers /debug/vars with %d", resp.StatusCode)
 	}
 }

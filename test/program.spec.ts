@@ -969,6 +969,7 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
             const env = Object.fromEntries(c.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
             assert.equal(env.PORT, "8080");
+            assert.equal(env.DEBUG_ADDR, undefined, "the debug listener (pprof, expvar) stays off in a task");
             // A target that closes idle connections before the load balancer does gets 502s (AWS ALB docs).
             const lbIdle = defaults.inputs(T.lb).idleTimeout;
             assert.equal(lbIdle, loadBalancerIdleTimeoutSeconds);

@@ -9,7 +9,12 @@
 //	unary   = ("-" | "+") unary | power
 //	power   = primary [ "^" unary ]
 //	primary = number | "(" expr ")"
-//	number  = digits [ "." [ digits ] ] | "." digits
+//	number  = ( digits [ "." [ digits ] ] | "." digits ) [ ( "e" | "E" ) [ "+" | "-" ] digits ]
+//
+// Numbers are float64 (IEEE 754 double): integers are exact up to 2^53
+// (9007199254740992) and rounded to the nearest double above; a result too
+// small to represent (below about 5e-324) becomes 0; x % y has the sign of x
+// (as Go's math.Mod and C's fmod: -7 % 3 is -1). A result is never -0.
 //
 // So -2^2 is -(2^2) and 2^-1 is 0.5, as in most calculators and languages
 // that have a power operator.
@@ -74,6 +79,10 @@ func Evaluate(expr string) (float64, error) {
 			return 0, p.fail(CodeSyntax, "unmatched ')'")
 		}
 		return 0, p.fail(CodeSyntax, fmt.Sprintf("unexpected %s", p.describe()))
+	}
+	// IEEE 754's negative zero (0*-1, -0) prints as "-0": the answer is 0.
+	if v == 0 {
+		v = 0
 	}
 	return v, nil
 }
@@ -276,6 +285,22 @@ func (p *parser) number() (float64, error) {
 	}
 	if p.pos < len(p.src) && p.src[p.pos] == '.' {
 		return 0, p.fail(CodeSyntax, "a number has at most one '.'")
+	}
+	// An exponent, as results beyond 1e21 or below 1e-6 are printed (1e+21, 1e-7): any result
+	// reads back as the same number.
+	if p.pos < len(p.src) && (p.src[p.pos] == 'e' || p.src[p.pos] == 'E') {
+		at := p.pos
+		p.pos++
+		if p.pos < len(p.src) && (p.src[p.pos] == '+' || p.src[p.pos] == '-') {
+			p.pos++
+		}
+		digits := p.pos
+		for p.pos < len(p.src) && isDigit(p.src[p.pos]) {
+			p.pos++
+		}
+		if p.pos == digits {
+			return 0, p.failAt(at, CodeSyntax, "an exponent needs digits, as in 1e+21 or 2.5e-7")
+		}
 	}
 	v, err := strconv.ParseFloat(p.src[start:p.pos], 64)
 	if err != nil {

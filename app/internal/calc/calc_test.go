@@ -1,6 +1,7 @@
 package calc
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -40,6 +41,13 @@ func TestEvaluate(t *testing.T) {
 		{"1-(2-(3-4))", -2},              //
 		{"0^0", 1},                       // math.Pow's convention
 		{"9^0.5", 3},
+		{"1e5", 1e5},                           // exponent notation, as results are printed
+		{"2.5E-7", 2.5e-7},                     //
+		{"1e+21*10", 1e22},                     //
+		{".5e1", 5},                            //
+		{"9007199254740993", 9007199254740992}, // above 2^53, the nearest float64
+		{"1e-400", 0},                          // below the smallest float64: 0
+		{"1e-200*1e-200", 0},                   // underflow in a result: 0
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -93,7 +101,12 @@ func TestEvaluateErrors(t *testing.T) {
 		{"()", CodeSyntax, 1},
 		{"*2", CodeSyntax, 0},
 		{"2^", CodeSyntax, 2},
-		{"1e5", CodeSyntax, 1}, // no exponent notation
+		{"1e", CodeSyntax, 1}, // an exponent needs digits
+		{"1e+", CodeSyntax, 1},
+		{"2E-x", CodeSyntax, 1},
+		{"e5", CodeSyntax, 0},
+		{"1e5.5", CodeSyntax, 3},
+		{"1e400", CodeNotFinite, 0},
 		{"1/0", CodeDivisionByZero, 1},
 		{"1 / (2-2)", CodeDivisionByZero, 2},
 		{"5%0", CodeDivisionByZero, 1},
@@ -161,6 +174,24 @@ func TestErrorMessagesNameWholeCharacters(t *testing.T) {
 	}
 }
 
+// TestResultsReadBack: every result, printed as the API prints it (JSON),
+// evaluates to itself, and none is the -0 that IEEE 754 allows.
+func TestResultsReadBack(t *testing.T) {
+	for _, expr := range []string{"10^21", "10^-7", "2^70", "1/3", "0*-1", "-0", "-(2-2)", "0.1+0.2", "-1e-300/1e10", "9007199254740993"} {
+		v, err := Evaluate(expr)
+		if err != nil {
+			t.Fatalf("Evaluate(%q): %v", expr, err)
+		}
+		if v == 0 && math.Signbit(v) {
+			t.Errorf("Evaluate(%q) = -0", expr)
+		}
+		printed, _ := json.Marshal(v)
+		if again, err := Evaluate(string(printed)); err != nil || again != v {
+			t.Errorf("%s = %s, which evaluates to %v, %v", expr, printed, again, err)
+		}
+	}
+}
+
 // FuzzEvaluate checks that no input panics, hangs, or yields a non-finite
 // result, and that every error carries a known code and an in-range position.
 // `go test` replays the seed corpus in testdata/fuzz/FuzzEvaluate.
@@ -186,6 +217,11 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		if math.IsInf(v, 0) || math.IsNaN(v) {
 			t.Fatalf("Evaluate(%q) = %v, a non-finite result without an error", expr, v)
+		}
+		if printed, _ := json.Marshal(v); math.Signbit(v) && v == 0 {
+			t.Fatalf("Evaluate(%q) = -0", expr)
+		} else if again, err := Evaluate(string(printed)); err != nil || again != v {
+			t.Fatalf("Evaluate(%q) = %s, which evaluates to %v, %v", expr, printed, again, err)
 		}
 	})
 }

@@ -810,3 +810,27 @@ func TestDebugListener(t *testing.T) {
 		t.Errorf("the service's port answers /debug/vars with %d", resp.StatusCode)
 	}
 }
+
+// TestHeaderLimitAsDocumented: with the production limits, headers of 16 KiB
+// are served and a head over 24 KiB gets 431: net/http reads 4 KiB past
+// MaxHeaderBytes, and its 4 KiB read buffer, before it refuses (the README
+// states the real figure).
+func TestHeaderLimitAsDocumented(t *testing.T) {
+	base, _, _, _ := startApp(t, map[string]string{})
+	status := func(padding int) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+		req.Header.Set("X-Padding", strings.Repeat("x", padding))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(defaultLimits.MaxHeaderBytes); got != http.StatusOK {
+		t.Errorf("a %d-byte header: %d, want 200", defaultLimits.MaxHeaderBytes, got)
+	}
+	if got := status(24 << 10); got != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 24 KiB header: %d, want 431", got)
+	}
+}

@@ -17,6 +17,8 @@ export interface ServiceImageArgs {
     singleStage?: ImageSource;
     /** Builder image for air-gapped builds (the GO_IMAGE build arg); the Dockerfile's default otherwise. */
     goImage?: string;
+    /** The source repository's URL, for the image's org.opencontainers.image.source label. */
+    sourceUrl?: string;
 }
 
 /** The image's tag: its source version and architecture, so that each platform's build has its own. */
@@ -113,6 +115,7 @@ export class ServiceImage extends pulumi.ComponentResource {
                             // Cache metadata in the image, for a later build of the same source to take its layers.
                             BUILDKIT_INLINE_CACHE: "1",
                             ...(args.goImage ? { GO_IMAGE: args.goImage } : {}),
+                            ...(args.sourceUrl ? { SOURCE_URL: args.sourceUrl } : {}),
                         },
                     },
                     registry,

@@ -12,7 +12,7 @@ import { ServiceImage } from "./image";
 import { Network } from "./network";
 import { stackProviderArgs } from "./provider";
 import { WebService } from "./service";
-import { imageSource } from "./source";
+import { imageSource, repositoryUrl } from "./source";
 
 const config = loadConfig();
 const project = pulumi.getProject();
@@ -31,6 +31,7 @@ const image = new ServiceImage(
         platform: config.platform,
         imagesToKeep: config.imagesToKeep,
         goImage: process.env.GO_IMAGE || undefined,
+        sourceUrl: repositoryUrl(path.join(__dirname, "..")),
     },
     { providers: { aws: provider } },
 );

@@ -17,6 +17,30 @@ export interface ImageSource {
     version: string;
 }
 
+/**
+ * The repository URL package.json names (`repository`, a string or `{ url }`), as a browsable
+ * https URL: the image's source label. Undefined when package.json names none. Content of the
+ * checkout, so every clone gives the same.
+ */
+export function repositoryUrl(projectDir: string): string | undefined {
+    const pkg = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+        repository?: string | { url?: string };
+    };
+    const raw = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url;
+    if (!raw) return undefined;
+    const url = raw
+        .trim()
+        .replace(/^git\+/, "")
+        .replace(/^git@([^:]+):/, "https://$1/")
+        .replace(
+            /^(github|gitlab|bitbucket):([^/]+\/.+)$/,
+            (_, host: string, repo: string) => `https://${host}.${host === "bitbucket" ? "org" : "com"}/${repo}`,
+        )
+        .replace(/^([\w.-]+\/[\w.-]+)$/, "https://github.com/$1")
+        .replace(/\.git$/, "");
+    return url;
+}
+
 /** One line of a .dockerignore, compiled. */
 interface IgnorePattern {
     exclusion: boolean;

@@ -107,6 +107,10 @@ describe("image (real Docker engine)", function () {
             assert.equal(labels["org.opencontainers.image.title"], "calculator");
             assert.equal(labels["org.opencontainers.image.version"], buildArgs.VERSION);
             assert.equal(labels["org.opencontainers.image.source"], buildArgs.SOURCE_URL);
+            // The revision is the source's content version; no commit reaches the build.
+            assert.equal(labels["org.opencontainers.image.revision"], buildArgs.VERSION);
+            const license = (JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { license: string }).license;
+            assert.equal(labels["org.opencontainers.image.licenses"], license);
         });
 
         it("holds exactly the binary, the CA bundle, passwd and group: no shell, nothing else", async function () {

@@ -12,7 +12,7 @@ import { digestOf } from "../infra/image";
 import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
 import { accessLogPrefix } from "../infra/access-logs";
 import { humanBytes, sizeReduction } from "../infra/size";
-import { sourceDigest } from "../infra/source";
+import { repositoryUrl, sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
 import { effectiveConfig, readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
@@ -385,6 +385,26 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(args.VERSION, `src-${digest.slice(0, 12)}`);
             assert.equal(args.SOURCE_DATE_EPOCH, "0");
             assert.deepEqual(Object.keys(args).sort(), ["BUILDKIT_INLINE_CACHE", "SOURCE_DATE_EPOCH", "VERSION"]);
+        });
+
+        it("labels the image with the repository package.json names, as a browsable URL, and with none when it names none", function () {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "package-"));
+            const url = (repository: unknown) => {
+                fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", repository }));
+                return repositoryUrl(dir);
+            };
+            try {
+                assert.equal(url({ type: "git", url: "git+https://github.com/acme/calc.git" }), "https://github.com/acme/calc");
+                assert.equal(url("git@github.com:acme/calc.git"), "https://github.com/acme/calc");
+                assert.equal(url("github:acme/calc"), "https://github.com/acme/calc");
+                assert.equal(url("acme/calc"), "https://github.com/acme/calc");
+                assert.equal(url("https://gitlab.example.com/team/calc"), "https://gitlab.example.com/team/calc");
+                assert.equal(url(undefined), undefined);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+            const declared = repositoryUrl(repoRoot);
+            assert.equal(defaults.inputs(T.image).build.args.SOURCE_URL, declared);
         });
 
         it("tags each platform's image apart, so an ARM64 push never reuses an X86_64 tag", async function () {

@@ -98,7 +98,7 @@ func serve(ctx context.Context, signals <-chan os.Signal, cfg config, stdout io.
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if cfg.DebugAddr != "" {
-		debug, err := startDebug(cfg.DebugAddr, logger)
+		debug, err := startDebug(cfg.DebugAddr, cfg.Limits.ReadHeaderTimeout, logger)
 		if err != nil {
 			_ = ln.Close()
 			return err

@@ -693,10 +693,12 @@ func (b *blockedOutput) Write(p []byte) (int, error) {
 func TestAStalledStdoutDoesNotStallRequests(t *testing.T) {
 	stdout := &blockedOutput{open: make(chan struct{})}
 	port := freePort(t)
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	signals := make(chan os.Signal, 2)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(context.Background(), signals, []string{"app"}, env(map[string]string{"PORT": fmt.Sprint(port), "LOG_LEVEL": "debug"}), stdout, io.Discard)
+		vars := map[string]string{"PORT": fmt.Sprint(port), "LOG_LEVEL": "debug", "DEBUG_ADDR": debugAddr}
+		done <- run(context.Background(), signals, []string{"app"}, env(vars), stdout, io.Discard)
 	}()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitForHealthy(t, base, done)
@@ -735,6 +737,19 @@ func TestAStalledStdoutDoesNotStallRequests(t *testing.T) {
 	}
 	if len(failed) > 0 {
 		t.Fatalf("%d of %d requests failed while stdout was stalled, e.g. %s", len(failed), requests, failed[0])
+	}
+	// The drops show on the debug listener's counters while they happen.
+	resp, err := http.Get("http://" + debugAddr + "/debug/vars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counters struct {
+		Dropped int `json:"log_lines_dropped"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&counters)
+	resp.Body.Close()
+	if counters.Dropped == 0 {
+		t.Error("log_lines_dropped is 0 while lines were being dropped")
 	}
 
 	close(stdout.open) // stdout drains again: the drops are reported, and the drain's lines flushed on exit
@@ -787,9 +802,15 @@ func TestDebugListener(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(body), want) {
-			t.Errorf("%s: %d %.200q, want it to contain %q", path, resp.StatusCode, body, want)
+		if !strings.Contains(string(body), want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Errorf("%s: %d %s %.200q, want text containing %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 		}
+	}
+	// Without ?debug, the binary form go tool pprof reads.
+	if resp, err := http.Get("http://" + debugAddr + "/debug/pprof/heap"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Errorf("/debug/pprof/heap: Content-Type %q", resp.Header.Get("Content-Type"))
 	}
 	// A CPU profile: pprof's gzipped protocol buffer.
 	resp, err = http.Get("http://" + debugAddr + "/debug/pprof/profile?seconds=1")
@@ -832,5 +853,13 @@ func TestHeaderLimitAsDocumented(t *testing.T) {
 	}
 	if got := status(24 << 10); got != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("a 24 KiB header: %d, want 431", got)
+	}
+}
+
+func TestProfileSeconds(t *testing.T) {
+	for q, want := range map[string]int{"": 30, "1": 1, "90": 90, "0": 30, "-5": 30, "x": 30} {
+		if got := profileSeconds(q); got != want {
+			t.Errorf("profileSeconds(%q) = %d, want %d", q, got, want)
+		}
 	}
 }

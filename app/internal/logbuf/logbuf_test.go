@@ -86,6 +86,7 @@ func TestAFullBufferHoldsToTheByteThenDrops(t *testing.T) {
 	// Reported once: the next flush has nothing to say.
 	fmt.Fprint(w, "z\n")
 	_ = w.Flush()
+	_ = w.Flush() // nothing buffered: nothing written
 	if got := r.snapshot(); len(got) != 3 || got[2] != "z\n" || w.Dropped() != 2 {
 		t.Fatalf("after the report: %q, dropped %d", got, w.Dropped())
 	}
@@ -99,7 +100,7 @@ func TestAHalfFullBufferAsksForAFlush(t *testing.T) {
 	if len(w.kick) != 0 {
 		t.Fatal("a flush was asked for below half")
 	}
-	fmt.Fprint(w, "5\n") // 6 of 10
+	fmt.Fprint(w, "5") // 5 of 10: half
 	if len(w.kick) != 1 {
 		t.Fatal("no flush was asked for at half")
 	}

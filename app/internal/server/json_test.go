@@ -132,3 +132,22 @@ func TestAResponseThatWasNotDeliveredIsLoggedSo(t *testing.T) {
 		}
 	}
 }
+
+// unwritable is a connection whose first write already fails (a body larger
+// than net/http's buffer goes straight to the socket).
+type unwritable struct{ *httptest.ResponseRecorder }
+
+func (unwritable) Write([]byte) (int, error) { return 0, errors.New("write tcp: broken pipe") }
+
+func TestAWriteThatFailsIsLoggedSo(t *testing.T) {
+	var logs bytes.Buffer
+	h := withMiddleware(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
+	}))
+	h.ServeHTTP(unwritable{httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, "/", nil))
+	for _, want := range []string{`"level":"WARN"`, `"write_error":"write tcp: broken pipe"`, `"bytes":0`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s: %s", want, logs.String())
+		}
+	}
+}

@@ -140,7 +140,7 @@ func logRequests(next http.Handler) http.Handler {
 				if err := http.NewResponseController(w).Flush(); err != nil && rec.writeErr == nil {
 					rec.writeErr = err
 				}
-				if healthCheckPaths[r.URL.Path] && rec.status < 300 {
+				if healthCheckPaths[r.URL.Path] && rec.status == http.StatusOK {
 					level = slog.LevelDebug
 				}
 			}

@@ -22,6 +22,7 @@ import {
     push,
     registryImage,
     run,
+    sleep,
     waitForStatus,
 } from "./lib/docker";
 import { runUncached } from "../test/harness";
@@ -78,6 +79,8 @@ interface Bench {
         p50Ms: Spread;
         p99Ms: Spread;
         errors: number;
+        /** Access-log lines the service dropped under the load, all runs (it drops rather than hold a request up). */
+        logLinesDropped: number;
         idleRssBytes: Spread;
         /** Which CPUs wrk and the service ran on. */
         cpus: string;
@@ -222,6 +225,7 @@ async function main(): Promise<Bench> {
     const split = cpuSplit();
     const service = { ready: [] as number[], rss: [] as number[], rps: [] as number[], p50: [] as number[], p99: [] as number[] };
     let errors = 0;
+    let logLinesDropped = 0;
     for (let i = 1; i <= runs; i++) {
         log(`run ${i}/${runs}: container start to ready, idle RSS, load (${split.label})`);
         const port = await freePort();
@@ -250,6 +254,7 @@ async function main(): Promise<Bench> {
             service.p50.push(loaded.p50Ms);
             service.p99.push(loaded.p99Ms);
             errors += loaded.errors;
+            logLinesDropped += await droppedLogLines(name);
         } finally {
             await dockerRaw(["rm", "--force", name]);
         }
@@ -290,11 +295,24 @@ async function main(): Promise<Bench> {
             p50Ms: spread(service.p50),
             p99Ms: spread(service.p99),
             errors,
+            logLinesDropped,
             idleRssBytes: spread(service.rss),
             cpus: split.label,
         },
         program: { mockRunSeconds: spread(mock) },
     };
+}
+
+/** The lines a container's service reported dropping ("log lines dropped", each with its count). */
+async function droppedLogLines(container: string): Promise<number> {
+    await sleep(500); // the report follows the next flush (LOG_FLUSH_INTERVAL)
+    let dropped = 0;
+    await dockerRaw(["logs", container], {
+        onLine: (line) => {
+            if (line.includes('"msg":"log lines dropped"')) dropped += (JSON.parse(line) as { dropped: number }).dropped;
+        },
+    });
+    return dropped;
 }
 
 /** Seconds to rebuild after a one-line change no earlier run made, in a copy of app/. */
@@ -346,6 +364,7 @@ function table(b: Bench): string {
         ["load: p50", show(s.p50Ms, "ms", 2), ""],
         ["load: p99", show(s.p99Ms, "ms", 2), "≤ 5 ms"],
         ["load: errors, all runs", String(s.errors), "0"],
+        ["load: access-log lines dropped, all runs", String(s.logLinesDropped), "0"],
         [
             "idle RSS",
             show({ median: s.idleRssBytes.median / 1e6, min: s.idleRssBytes.min / 1e6, max: s.idleRssBytes.max / 1e6 }, "MB"),

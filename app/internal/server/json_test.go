@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -121,15 +122,26 @@ func (undeliverable) FlushError() error { return errors.New("write tcp: i/o time
 // TestAResponseThatWasNotDeliveredIsLoggedSo: the access log names the status
 // the handler chose and that it did not reach the client.
 func TestAResponseThatWasNotDeliveredIsLoggedSo(t *testing.T) {
+	for _, status := range []int{http.StatusRequestTimeout, http.StatusBadRequest} {
+		var logs bytes.Buffer
+		h := withMiddleware(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			encodeError(w, status, codeRequestTimeout, "the request body did not arrive in time")
+		}))
+		h.ServeHTTP(undeliverable{httptest.NewRecorder()}, httptest.NewRequest(http.MethodPost, "/v1/evaluate", nil))
+		for _, want := range []string{`"level":"WARN"`, `"write_error":"write tcp: i/o timeout"`, fmt.Sprintf(`"status":%d`, status)} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("%d: log lacks %s: %s", status, want, logs.String())
+			}
+		}
+	}
+	// A success is written by net/http after the handler, not flushed here (see logRequests).
 	var logs bytes.Buffer
 	h := withMiddleware(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		encodeError(w, http.StatusRequestTimeout, codeRequestTimeout, "the request body did not arrive in time")
+		respond(w, http.StatusOK, statusBody{Status: "ok"})
 	}))
-	h.ServeHTTP(undeliverable{httptest.NewRecorder()}, httptest.NewRequest(http.MethodPost, "/v1/evaluate", nil))
-	for _, want := range []string{`"level":"WARN"`, `"write_error":"write tcp: i/o timeout"`, `"status":408`} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("log lacks %s: %s", want, logs.String())
-		}
+	h.ServeHTTP(undeliverable{httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, "/", nil))
+	if strings.Contains(logs.String(), "write_error") {
+		t.Errorf("a success was flushed in the middleware: %s", logs.String())
 	}
 }
 

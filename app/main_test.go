@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -860,6 +861,47 @@ func TestProfileSeconds(t *testing.T) {
 	for q, want := range map[string]int{"": 30, "1": 1, "90": 90, "0": 30, "-5": 30, "x": 30} {
 		if got := profileSeconds(q); got != want {
 			t.Errorf("profileSeconds(%q) = %d, want %d", q, got, want)
+		}
+	}
+}
+
+// TestLogLinesAndResultsWithTheDefaults: through run, with no configuration:
+// a health check leaves no line, a request's line says where it came from and
+// which route it took, and results read back as they are printed.
+func TestLogLinesAndResultsWithTheDefaults(t *testing.T) {
+	base, sigterm, done, stdout := startApp(t, map[string]string{})
+	get(t, base+"/healthz")
+	answer := func(expr string) string {
+		resp, err := http.Get(base + "/v1/evaluate?expr=" + url.QueryEscape(expr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", expr, resp.StatusCode, err)
+		}
+		return string(body.Result)
+	}
+	for expr, want := range map[string]string{"0*-1": "0", "10^21": "1e+21", "10^-7": "1e-7"} {
+		got := answer(expr)
+		if got != want || answer(got) != got {
+			t.Errorf("%s = %s (want %s), and %s reads back as %s", expr, got, want, got, answer(got))
+		}
+	}
+	sigterm()
+	if err := returned(t, done, "SIGTERM"); err != nil {
+		t.Fatal(err)
+	}
+	logs := stdout.String()
+	if strings.Contains(logs, `"path":"/healthz"`) {
+		t.Errorf("a successful health check was logged at the default level:\n%s", logs)
+	}
+	for _, want := range []string{`"route":"GET /v1/evaluate"`, `"client":"127.0.0.1"`, `"user_agent":"Go-http-client/1.1"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the request lines lack %s:\n%s", want, logs)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import { loadConfig } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { ServiceImage } from "./image";
 import { Network } from "./network";
-import { stackProviderArgs } from "./provider";
+import { secretConfigKeys, stackProviderArgs } from "./provider";
 import { WebService } from "./service";
 import { imageSource, repositoryUrl } from "./source";
 
@@ -21,7 +21,7 @@ const appDir = path.join(__dirname, "..", "app");
 
 // The stack's aws: settings (region, profile, allowedAccountIds, assumeRoles…), and on every
 // taggable resource the project and stack, through the provider's default tags.
-const provider = new aws.Provider("aws", stackProviderArgs(pulumi.runtime.allConfig(), { project, stack }));
+const provider = new aws.Provider("aws", stackProviderArgs(pulumi.runtime.allConfig(), { project, stack }, secretConfigKeys()));
 
 const image = new ServiceImage(
     "calculator",

@@ -3,6 +3,7 @@
 // every one of them: profile, allowedAccountIds, assumeRoles, endpoints… take
 // effect as they would without it, plus the project's default tags.
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError } from "./config";
 
@@ -14,17 +15,32 @@ const numericSettings = new Set(["maxRetries", "tokenBucketRateLimiterCapacity"]
  * text, or JSON for structured values and booleans, as `pulumi config set --path` writes them).
  * The stack's `aws:defaultTags` are kept; `tags` are added to them.
  */
-export function stackProviderArgs(config: Record<string, string>, tags: Record<string, string>): aws.ProviderArgs {
+export function stackProviderArgs(
+    config: Record<string, string>,
+    tags: Record<string, string>,
+    secretKeys: string[] = [],
+): aws.ProviderArgs {
     // Keys are the provider's own argument names (aws:assumeRoles -> assumeRoles); the provider checks them.
     const args: Record<string, unknown> = {};
     for (const [fullKey, raw] of Object.entries(config)) {
         if (!fullKey.startsWith("aws:")) continue;
         const key = fullKey.slice("aws:".length);
-        args[key] = settingValue(fullKey, key, raw);
+        const value = settingValue(fullKey, key, raw);
+        // A setting the stack keeps secret stays secret in the provider's inputs, which the state records.
+        args[key] = secretKeys.includes(fullKey) && key !== "defaultTags" ? pulumi.secret(value) : value;
     }
     const stackTags = (args.defaultTags as { tags?: Record<string, string> } | undefined)?.tags ?? {};
     args.defaultTags = { ...(args.defaultTags as object | undefined), tags: { ...stackTags, ...tags } };
     return args;
+}
+
+/** The config keys the stack holds as secrets, as the CLI tells the program (the SDK reads the same variable). */
+export function secretConfigKeys(): string[] {
+    try {
+        return JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]") as string[];
+    } catch {
+        return [];
+    }
 }
 
 function settingValue(fullKey: string, key: string, raw: string): unknown {

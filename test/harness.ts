@@ -27,6 +27,8 @@ export interface MockRunOptions {
     projectDir?: string;
     /** As `pulumi preview` of a stack that has none of its resources yet (unknown computed values); else as `pulumi up`. */
     preview?: boolean;
+    /** Config keys (namespaced) the stack holds as secrets. */
+    secretKeys?: string[];
 }
 
 export class Run {
@@ -126,7 +128,7 @@ export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
 function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
-    return { stack, config, fake: opts.fake, projectDir: opts.projectDir, preview: opts.preview };
+    return { stack, config, fake: opts.fake, projectDir: opts.projectDir, preview: opts.preview, secretKeys: opts.secretKeys };
 }
 
 function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}, world?: Partial<FakeWorld>): Promise<Run> {

@@ -11,6 +11,7 @@ export interface ChildSpec {
     config: Record<string, string>;
     fake?: FakeAwsOptions;
     preview?: boolean;
+    secretKeys?: string[];
     /** The project folder whose program to run (a checkout elsewhere); this repository by default. */
     projectDir?: string;
 }
@@ -21,6 +22,7 @@ const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ChildSpec;
 runProgram({
     stack: spec.stack,
     config: spec.config,
+    secretKeys: spec.secretKeys,
     mocks: fakeAws({ ...spec.fake, preview: spec.preview }),
     preview: spec.preview,
     projectDir: spec.projectDir,

@@ -1174,6 +1174,18 @@ describe("program (Pulumi mocks)", function () {
             assert.match(bad, /aws:assumeRoles is "\[\{roleArn: x\}", which is not valid JSON/);
         });
 
+        it("keeps an aws: setting the stack holds as a secret secret in the provider's inputs (the state records them)", async function () {
+            const roles = '[{"roleArn":"arn:aws:iam::123456789012:role/deploy","externalId":"s3cr3t"}]';
+            const run = await runUnderMocks({
+                set: { "aws:assumeRoles": roles, "aws:profile": "team-dev" },
+                secretKeys: ["aws:assumeRoles"],
+            });
+            const raw = run.one(T.provider).inputs;
+            assert.ok(isSecret(raw.assumeRoles), "aws:assumeRoles reached the state in clear");
+            assert.ok(!isSecret(raw.profile), "only what the stack holds secret is marked so");
+            assert.deepEqual(JSON.parse(run.inputs(T.provider).assumeRoles), JSON.parse(roles));
+        });
+
         it("uses the stack's aws:region", async function () {
             const dev = await runUnderMocks({ stackFile: "dev" });
             assert.equal(dev.one(T.provider).inputs.region, readStackFile("dev")["aws:region"]);

@@ -59,6 +59,8 @@ export interface RunOptions {
     stack: string;
     /** The config map as the CLI would pass it (see stack-config.ts). */
     config: Record<string, string>;
+    /** Keys of config whose values the stack holds as secrets (`pulumi config set --secret`). */
+    secretKeys?: string[];
     mocks: pulumi.runtime.Mocks;
     /** As `pulumi preview` (true) or `pulumi up` (false). */
     preview?: boolean;
@@ -99,7 +101,9 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         },
     };
 
-    pulumi.runtime.setAllConfig(opts.config, []);
+    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+    // As the CLI's language host tells a program which config values are secrets.
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(opts.secretKeys ?? []);
     await pulumi.runtime.setMocks(recording, project, opts.stack, opts.preview ?? false);
     // The CLI runs a program whose `main` is a folder in that folder, and starts its
     // providers there: relative paths in resource inputs are resolved from it.

@@ -21,7 +21,7 @@ import (
 var (
 	// requestsServed counts the requests the service's handler took.
 	requestsServed = expvar.NewInt("http_requests")
-	// serving is the log writer of the server running now, whose drops /debug/vars shows.
+	// servingLog is the log writer of the server running now, whose drops /debug/vars shows.
 	servingLog atomic.Pointer[logbuf.Writer]
 )
 
@@ -53,7 +53,7 @@ func startDebug(addr string, readHeaderTimeout time.Duration, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
 	}
-	// No write timeout: a CPU profile or trace streams for as long as it was asked.
+	// No write timeout: a CPU profile streams for as long as it was asked.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("debug listener", "addr", ln.Addr().String(), "paths", "/debug/pprof/, /debug/vars")

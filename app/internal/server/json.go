@@ -56,7 +56,8 @@ func encode(w http.ResponseWriter, status int, v any) error {
 
 // respond is encode for the handlers' own values: one that cannot be encoded
 // is a bug, which recoverPanics answers with a 500 and logs with its stack.
-// A failed write needs nothing more: the access log reports it.
+// A failed write needs nothing here: the access log reports what it sees of
+// it (see logRequests).
 func respond(w http.ResponseWriter, status int, v any) {
 	if err := encode(w, status, v); errors.Is(err, errUnencodable) {
 		panic(err)

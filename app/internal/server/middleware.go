@@ -47,11 +47,13 @@ type requestInfo struct {
 	logger    *slog.Logger
 }
 
-func (i *requestInfo) attrs() []slog.Attr {
-	if i.trace == "" {
-		return []slog.Attr{slog.String("request_id", i.id)}
+// appendAttrs adds the request's IDs to attrs: the access line's, and its logger's.
+func (i *requestInfo) appendAttrs(attrs []slog.Attr) []slog.Attr {
+	attrs = append(attrs, slog.String("request_id", i.id))
+	if i.trace != "" {
+		attrs = append(attrs, slog.String("trace_id", i.trace))
 	}
-	return []slog.Attr{slog.String("request_id", i.id), slog.String("trace_id", i.trace)}
+	return attrs
 }
 
 // Logger is the logger of the request ctx belongs to: its lines carry the
@@ -63,7 +65,7 @@ func Logger(ctx context.Context) *slog.Logger {
 		return slog.Default()
 	}
 	info.once.Do(func() {
-		info.logger = slog.New(info.base.Handler().WithAttrs(info.attrs()))
+		info.logger = slog.New(info.base.Handler().WithAttrs(info.appendAttrs(nil)))
 	})
 	return info.logger
 }
@@ -179,10 +181,7 @@ func logRequests(next http.Handler) http.Handler {
 			}
 			info, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
 			if info != nil {
-				attrs = append(attrs, slog.String("request_id", info.id))
-				if info.trace != "" {
-					attrs = append(attrs, slog.String("trace_id", info.trace))
-				}
+				attrs = info.appendAttrs(attrs)
 			}
 			attrs = append(attrs,
 				slog.String("method", r.Method),

@@ -10,7 +10,10 @@ import { repoRoot } from "./docker";
 import { readProject } from "./stack-config";
 
 export interface RecordedResource {
+    /** As the engine names it: urn:pulumi:<stack>::<project>::<parent types $-joined>$<type>::<name>. */
     urn: string;
+    /** URNs this resource was known by before (its `aliases` option), which the engine moves to it instead of replacing. */
+    aliases: string[];
     type: string;
     name: string;
     /** Inputs as the program gave them, after secrets are unwrapped. */
@@ -78,14 +81,20 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const { name: project, programDir } = readProject(opts.projectDir ?? repoRoot);
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
-    const byUrn = new Map<string, RecordedResource>();
-    // Type and name identify a resource here (the program keeps them unique); no parent chain.
-    const urnOf = (type: string, name: string) => `urn:pulumi:${opts.stack}::${project}::${type}::${name}`;
+    // Type and name identify a registration reaching the mocks; the engine refuses two alike in a stack.
+    const byKey = new Map<string, RecordedResource>();
+    const urnOf = (qualifiedType: string, name: string) => `urn:pulumi:${opts.stack}::${project}::${qualifiedType}::${name}`;
+    // The engine's qualified type: the parent's (but not the root stack's) joined with "$".
+    const qualifiedTypes = new WeakMap<pulumi.Resource, string>();
+    const qualify = (type: string, parent: pulumi.Resource | undefined) => {
+        const above = parent ? qualifiedTypes.get(parent) : undefined;
+        return above ? `${above}$${type}` : type;
+    };
 
     const recording: pulumi.runtime.Mocks = {
         newResource: async (args) => {
             const result = await opts.mocks.newResource(args);
-            const rec = byUrn.get(urnOf(args.type, args.name));
+            const rec = byKey.get(`${args.type}::${args.name}`);
             if (rec) {
                 rec.inputs = markUnknowns(args.inputs) as Record<string, unknown>;
                 rec.provider = args.provider;
@@ -122,9 +131,15 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         await pulumi.runtime.runInPulumiStack(async () => {
             // Options (protect, retainOnDelete, dependsOn, parent) are seen here, before registration.
             pulumi.runtime.registerStackTransformation((t) => {
-                const urn = urnOf(t.type, t.name);
+                const key = `${t.type}::${t.name}`;
+                if (byKey.has(key)) {
+                    throw new ProgramError(`Duplicate resource URN: a second ${t.type} named ${t.name} (the engine refuses it)`);
+                }
+                const qualifiedType = qualify(t.type, t.opts.parent);
+                qualifiedTypes.set(t.resource, qualifiedType);
                 const rec: RecordedResource = {
-                    urn,
+                    urn: urnOf(qualifiedType, t.name),
+                    aliases: (t.opts.aliases ?? []).map((a) => aliasUrn(a, qualifiedType, t.type, t.name, urnOf)),
                     type: t.type,
                     name: t.name,
                     inputs: {},
@@ -143,7 +158,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     pending.push(resolve(t.opts.replacementTrigger).then((v) => (rec.replacementTrigger = v)));
                 }
                 resources.push(rec);
-                byUrn.set(urn, rec);
+                byKey.set(key, rec);
                 return undefined;
             });
 
@@ -168,6 +183,26 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         process.off("unhandledRejection", onUnhandled);
         process.chdir(callerDir);
     }
+}
+
+/**
+ * The URN an `aliases` entry names, for the kinds this program and its providers use: a former
+ * name and/or type (the provider SDKs alias renamed types) under the same parent.
+ */
+function aliasUrn(
+    alias: pulumi.Input<string | pulumi.Alias>,
+    qualifiedType: string,
+    type: string,
+    name: string,
+    urnOf: (qualifiedType: string, name: string) => string,
+): string {
+    const a = alias as pulumi.Alias;
+    const plain = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
+    if (typeof alias === "string" || a.parent !== undefined || a.parentUrn !== undefined || a.stack !== undefined || a.project !== undefined || !plain(a.name) || !plain(a.type)) {
+        throw new Error(`alias of ${qualifiedType}::${name}: only a former name or type is modelled here`);
+    }
+    const formerType = a.type === undefined ? qualifiedType : `${qualifiedType.slice(0, qualifiedType.length - type.length)}${a.type}`;
+    return urnOf(formerType, a.name ?? name);
 }
 
 /** The program failed; the message is what the CLI would show. */

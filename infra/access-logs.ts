@@ -4,7 +4,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-export interface AccessLogBucketArgs {
+import { Children, NamingArgs } from "./naming";
+
+export interface AccessLogBucketArgs extends NamingArgs {
     /** Days a log object is kept. */
     retentionDays: number;
 }
@@ -80,37 +82,36 @@ export class AccessLogBucket extends pulumi.ComponentResource {
     constructor(name: string, args: AccessLogBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:AccessLogBucket", name, {}, opts);
         const parent = { parent: this };
-        const bucket = new aws.s3.Bucket("access-logs", { forceDestroy: true }, parent);
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(
-            "access-logs",
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
-        );
+        const c = new Children(this, name, args.formerNames);
+        const bucket = c.make(aws.s3.Bucket, "access-logs", { forceDestroy: true });
+        const publicAccess = c.make(aws.s3.BucketPublicAccessBlock, "access-logs", {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        });
         // Load balancers write access logs to SSE-S3 buckets only.
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            "access-logs",
-            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            "access-logs",
-            {
-                bucket: bucket.id,
-                rules: [
-                    {
-                        id: "expire",
-                        status: "Enabled",
-                        filter: {},
-                        expiration: { days: args.retentionDays },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                    },
-                ],
-            },
-            parent,
-        );
+        c.make(aws.s3.BucketServerSideEncryptionConfiguration, "access-logs", {
+            bucket: bucket.id,
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        });
+        c.make(aws.s3.BucketLifecycleConfiguration, "access-logs", {
+            bucket: bucket.id,
+            rules: [
+                {
+                    id: "expire",
+                    status: "Enabled",
+                    filter: {},
+                    expiration: { days: args.retentionDays },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+            ],
+        });
         const region = aws.getRegionOutput({}, parent).region;
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-        this.policy = new aws.s3.BucketPolicy(
+        this.policy = c.make(
+            aws.s3.BucketPolicy,
             "access-logs",
             {
                 bucket: bucket.id,
@@ -118,7 +119,7 @@ export class AccessLogBucket extends pulumi.ComponentResource {
                     .all([bucket.arn, region, accountId])
                     .apply(([bucketArn, r, id]) => accessLogBucketPolicy({ bucketArn, region: r, accountId: id })),
             },
-            { parent: this, dependsOn: [publicAccess] },
+            { dependsOn: [publicAccess] },
         );
         this.bucketName = bucket.bucket;
         this.registerOutputs({ bucketName: this.bucketName });

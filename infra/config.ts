@@ -3,6 +3,8 @@
 // this module only reads and checks. Every bad key is reported in one error.
 import * as pulumi from "@pulumi/pulumi";
 
+import { readProject } from "./project";
+
 export type CpuArchitecture = "X86_64" | "ARM64";
 export type VpcMode = "default" | "new" | "existing";
 
@@ -37,6 +39,46 @@ export interface StackConfig {
     imagesToKeep: number;
     containerInsights: boolean;
     compareSingleStage: boolean;
+    /** Plain settings for the container, by name. */
+    environment: Record<string, string>;
+    /** The container's secret settings, by name: an ARN the team keeps, or a value the stack stores. */
+    secrets: Record<string, SecretSetting>;
+    /** The customer-managed KMS key the secrets are encrypted with, if one. */
+    secretsKmsKeyArn?: string;
+}
+
+/** Where a secret setting's value is: an SSM parameter or Secrets Manager secret (its ARN), or the value itself, which the stack holds encrypted. */
+export type SecretSetting = { arn: string } | { value: string };
+
+/** What loading the config needs to know besides the values. */
+export interface LoadOptions {
+    /** Names the service's contract sets itself (PORT, …): `environment` and `secrets` must not. */
+    reservedNames?: readonly string[];
+    /** Keys ("<project>:<key>") the stack holds as secrets (`pulumi config set --secret`). */
+    secretKeys?: readonly string[];
+}
+
+/** An SSM parameter or Secrets Manager secret ARN (the latter optionally with :json-key:version-stage:version-id). */
+const secretArn =
+    /^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?)$/;
+/** What a POSIX shell takes as a variable name, and what ECS passes on. */
+const environmentName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** ECS sets these in every task (credentials, metadata). */
+const setByEcs = /^(ECS_|AWS_CONTAINER_|AWS_EXECUTION_ENV$)/;
+
+/** The region an ARN names (arn:PARTITION:SERVICE:REGION:…). */
+export function arnRegion(arn: string): string {
+    return arn.split(":")[3];
+}
+
+/** The secrets whose ARN is of another region than the stack's: ECS reads them from the task's region. */
+export function secretsInOtherRegions(project: string, secrets: Record<string, SecretSetting>, region: string): string[] {
+    return Object.entries(secrets)
+        .filter(([, s]) => "arn" in s && arnRegion(s.arn) !== region)
+        .map(
+            ([name, s]) =>
+                `${project}:secrets.${name} names ${"arn" in s ? s.arn : ""}, in ${"arn" in s ? arnRegion(s.arn) : ""}; the stack is in ${region}, and a task reads its secrets from its own region (copy it there, or name one that is)`,
+        );
 }
 
 /** Fargate's valid task sizes: cpu units -> memory MiB allowed with it. */
@@ -73,30 +115,8 @@ export class ConfigError extends pulumi.RunError {
 }
 
 /** The project's settings: every key Pulumi.yaml declares, and no other. */
-export const configKeys = [
-    "cpu",
-    "memory",
-    "cpuArchitecture",
-    "containerPort",
-    "desiredCount",
-    "minCount",
-    "maxCount",
-    "spot",
-    "vpc",
-    "vpcId",
-    "publicSubnetIds",
-    "privateSubnetIds",
-    "natGateway",
-    "domainName",
-    "hostedZoneId",
-    "certificateArn",
-    "accessLogs",
-    "logRetentionDays",
-    "imagesToKeep",
-    "containerInsights",
-    "compareSingleStage",
-] as const;
-type ConfigKey = (typeof configKeys)[number];
+export const configKeys: readonly string[] = Object.keys(readProject().config);
+type ConfigKey = string;
 
 /** The stack's raw values: `pulumi.Config` in a program, a map in tests. */
 export interface ConfigSource {
@@ -141,7 +161,11 @@ export function closestKey(key: string): ConfigKey {
     return configKeys.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best));
 }
 
-export function loadConfig(source: ConfigSource = pulumiConfigSource(), project = pulumi.getProject()): StackConfig {
+export function loadConfig(
+    source: ConfigSource = pulumiConfigSource(),
+    project = pulumi.getProject(),
+    options: LoadOptions = {},
+): StackConfig {
     const problems: string[] = [];
 
     // The CLI passes on keys a project does not declare without a word: a typo
@@ -208,7 +232,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         "containerPort",
         (n) => n >= 1024 && n <= 65535,
         // ECS runs containers without the sysctl that lets a non-root user bind a privileged port.
-        "a TCP port from 1024 to 65535 (the service runs as user 65532, which cannot bind a lower one)",
+        "a TCP port from 1024 to 65535 (the service runs as a non-root user, which cannot bind a lower one)",
     );
     const desiredCount = int("desiredCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
     // Target tracking scales on the running tasks' metrics; with none running there are none.
@@ -308,6 +332,88 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         );
     }
 
+    // A map, as `pulumi config set --path '<key>.NAME' value` writes it; the CLI passes it as JSON.
+    const map = (key: ConfigKey): Record<string, unknown> => {
+        const raw = str(key);
+        if (raw === undefined || raw.trim() === "") return {};
+        let v: unknown;
+        try {
+            v = JSON.parse(raw);
+        } catch {
+            v = undefined;
+        }
+        if (typeof v !== "object" || v === null || Array.isArray(v)) {
+            problems.push(`${project}:${key} is not a map of names to values; set each with pulumi config set --path '${key}.NAME' VALUE`);
+            return {};
+        }
+        return v as Record<string, unknown>;
+    };
+    const reserved = new Set(options.reservedNames ?? []);
+    const checkName = (key: ConfigKey, name: string): boolean => {
+        const at = `${project}:${key}.${name}`;
+        if (!environmentName.test(name)) {
+            problems.push(
+                `${at}: ${JSON.stringify(name)} is not an environment variable name; it accepts letters, digits and _, not starting with a digit`,
+            );
+        } else if (reserved.has(name)) {
+            problems.push(
+                `${at}: ${name} is set by the service itself (its contract sets ${[...reserved].join(", ")}); choose another name`,
+            );
+        } else if (setByEcs.test(name)) {
+            problems.push(`${at}: ${name} is set by ECS in every task; choose another name`);
+        } else {
+            return true;
+        }
+        return false;
+    };
+    const environment: Record<string, string> = {};
+    for (const [name, value] of Object.entries(map("environment"))) {
+        if (!checkName("environment", name)) continue;
+        if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+            problems.push(`${project}:environment.${name} is not a text value; it accepts text, a number or true/false`);
+            continue;
+        }
+        environment[name] = String(value);
+    }
+    const secretsKey = `${project}:secrets`;
+    const secretsAreSecret = (options.secretKeys ?? []).includes(secretsKey);
+    const secrets: Record<string, SecretSetting> = {};
+    for (const [name, value] of Object.entries(map("secrets"))) {
+        if (!checkName("secrets", name)) continue;
+        const at = `${secretsKey}.${name}`;
+        if (name in environment) {
+            problems.push(`${at} and ${project}:environment.${name} both set ${name}; keep one`);
+            continue;
+        }
+        if (typeof value !== "string" || value === "") {
+            problems.push(`${at} is empty or not text; it accepts an SSM parameter or Secrets Manager ARN, or a value set with --secret`);
+        } else if (secretArn.test(value)) {
+            secrets[name] = { arn: value };
+        } else if (/^arn:/.test(value)) {
+            problems.push(
+                `${at} is ${secretsAreSecret ? "an ARN" : JSON.stringify(value)}, which is not an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) ARN`,
+            );
+        } else if (!secretsAreSecret) {
+            // Never echoed: it may be the secret, set without --secret.
+            problems.push(
+                `${at} is plain text and not an ARN; a value must be encrypted in the stack: pulumi config set --secret --path 'secrets.${name}' VALUE`,
+            );
+        } else {
+            secrets[name] = { value };
+        }
+    }
+    const kmsRaw = (str("secretsKmsKeyArn") ?? "").trim();
+    if (kmsRaw !== "" && !/^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsRaw)) {
+        problems.push(
+            `${project}:secretsKmsKeyArn is ${JSON.stringify(kmsRaw)}; it accepts a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; an alias cannot be granted decrypt) or "" when the secrets use AWS-managed keys`,
+        );
+    }
+    if (kmsRaw !== "" && Object.keys(secrets).length === 0) {
+        problems.push(
+            `${project}:secretsKmsKeyArn is set, but ${project}:secrets names none; it is the key the secrets are encrypted with`,
+        );
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -334,5 +440,8 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         imagesToKeep,
         containerInsights,
         compareSingleStage,
+        environment,
+        secrets,
+        secretsKmsKeyArn: kmsRaw === "" ? undefined : kmsRaw,
     };
 }

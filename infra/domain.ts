@@ -4,7 +4,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-export interface ServiceDomainArgs {
+import { Children, NamingArgs } from "./naming";
+
+export interface ServiceDomainArgs extends NamingArgs {
     /** For messages that name the stack's settings. */
     project: string;
     /** calc.example.com */
@@ -56,6 +58,7 @@ export class ServiceDomain extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceDomainArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:ServiceDomain", name, {}, opts);
         const parent = { parent: this };
+        const c = new Children(this, name, args.formerNames);
         const key = (k: string) => `${args.project}:${k}`;
         this.domainName = args.domainName;
         const zone = pulumi.output(args.hostedZoneId ? namedZone(args.hostedZoneId) : closestPublicZone());
@@ -106,26 +109,21 @@ export class ServiceDomain extends pulumi.ComponentResource {
                 return arn;
             });
         } else {
-            const certificate = new aws.acm.Certificate("certificate", { domainName: args.domainName, validationMethod: "DNS" }, parent);
+            const certificate = c.make(aws.acm.Certificate, "certificate", { domainName: args.domainName, validationMethod: "DNS" });
             // One name, so one validation record.
             const option = certificate.domainValidationOptions.apply((o) => o[0]);
-            const record = new aws.route53.Record(
-                "certificate-validation",
-                {
-                    zoneId: this.zoneId,
-                    name: option.resourceRecordName,
-                    type: option.resourceRecordType,
-                    records: [option.resourceRecordValue],
-                    ttl: 60,
-                    allowOverwrite: true, // ACM gives the same record to every certificate for the name
-                },
-                parent,
-            );
-            const validation = new aws.acm.CertificateValidation(
-                "certificate",
-                { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] },
-                parent,
-            );
+            const record = c.make(aws.route53.Record, "certificate-validation", {
+                zoneId: this.zoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 60,
+                allowOverwrite: true, // ACM gives the same record to every certificate for the name
+            });
+            const validation = c.make(aws.acm.CertificateValidation, "certificate", {
+                certificateArn: certificate.arn,
+                validationRecordFqdns: [record.fqdn],
+            });
             this.certificateArn = validation.certificateArn;
         }
         this.registerOutputs({ zoneId: this.zoneId, certificateArn: this.certificateArn });

@@ -4,19 +4,22 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
+import { Children, NamingArgs } from "./naming";
 import { humanBytes, sizeReduction } from "./size";
 import { ImageSource } from "./source";
 
-export interface ServiceImageArgs {
-    /** app/ with its multi-stage Dockerfile (the `runtime` stage is deployed). */
+export interface ServiceImageArgs extends NamingArgs {
+    /** The service's folder and its Dockerfile. */
     source: ImageSource;
+    /** The Dockerfile stage to deploy; none: its last. */
+    target?: string;
     /** linux/amd64 or linux/arm64: the platform of the Fargate tasks. */
     platform: string;
     imagesToKeep: number;
     /** Also build app/Dockerfile.single into the same repository, to compare sizes. */
     singleStage?: ImageSource;
-    /** Builder image for air-gapped builds (the GO_IMAGE build arg); the Dockerfile's default otherwise. */
-    goImage?: string;
+    /** Build arguments of the Dockerfile's own (the calculator's GO_IMAGE, for air-gapped builders). */
+    buildArgs?: Record<string, string>;
     /** The source repository's URL, for the image's org.opencontainers.image.source label. */
     sourceUrl?: string;
 }
@@ -60,6 +63,8 @@ export class ServiceImage extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:ServiceImage", name, {}, opts);
 
+        const c = new Children(this, name, args.formerNames);
+        // Named as the component itself (the first version did so too): one repository per component.
         const repository = new aws.ecr.Repository(
             name,
             {
@@ -70,11 +75,7 @@ export class ServiceImage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.ecr.LifecyclePolicy(
-            "lifecycle",
-            { repository: repository.name, policy: lifecyclePolicy(args.imagesToKeep) },
-            { parent: this },
-        );
+        c.make(aws.ecr.LifecyclePolicy, "lifecycle", { repository: repository.name, policy: lifecyclePolicy(args.imagesToKeep) });
 
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
         const registry = {
@@ -90,38 +91,35 @@ export class ServiceImage extends pulumi.ComponentResource {
             // a new version is its own tag. The registry is asked once per version and the answer kept
             // in the state (a Stash, replaced with the version), or the push would change the inputs of
             // the next run and rebuild the image every other update.
-            const held = new pulumi.Stash(
+            const held = c.make(
+                pulumi.Stash,
                 `${resourceName}-in-registry`,
                 { input: repository.name.apply((repositoryName) => registryHolds(repositoryName, tag, { parent: this })) },
-                { parent: this, replacementTrigger: tag },
+                { replacementTrigger: tag },
             );
-            return new docker.Image(
-                resourceName,
-                {
-                    imageName,
-                    build: {
-                        context: source.context,
-                        dockerfile: source.dockerfile,
-                        target,
-                        platform: args.platform,
-                        builderVersion: "BuilderBuildKit",
-                        cacheFrom: pulumi
-                            .all([held.output, imageName])
-                            .apply(([inRegistry, name]) => (inRegistry === true ? { images: [name] } : undefined)),
-                        args: {
-                            VERSION: source.version,
-                            // File times in the image; BuildKit 0.11 and later date the image config from it too.
-                            SOURCE_DATE_EPOCH: "0",
-                            // Cache metadata in the image, for a later build of the same source to take its layers.
-                            BUILDKIT_INLINE_CACHE: "1",
-                            ...(args.goImage ? { GO_IMAGE: args.goImage } : {}),
-                            ...(args.sourceUrl ? { SOURCE_URL: args.sourceUrl } : {}),
-                        },
+            return c.make(docker.Image, resourceName, {
+                imageName,
+                build: {
+                    context: source.context,
+                    dockerfile: source.dockerfile,
+                    target,
+                    platform: args.platform,
+                    builderVersion: "BuilderBuildKit",
+                    cacheFrom: pulumi
+                        .all([held.output, imageName])
+                        .apply(([inRegistry, name]) => (inRegistry === true ? { images: [name] } : undefined)),
+                    args: {
+                        VERSION: source.version,
+                        // File times in the image; BuildKit 0.11 and later date the image config from it too.
+                        SOURCE_DATE_EPOCH: "0",
+                        // Cache metadata in the image, for a later build of the same source to take its layers.
+                        BUILDKIT_INLINE_CACHE: "1",
+                        ...(args.sourceUrl ? { SOURCE_URL: args.sourceUrl } : {}),
+                        ...args.buildArgs,
                     },
-                    registry,
                 },
-                { parent: this },
-            );
+                registry,
+            });
         };
         const sizeOf = (image: docker.Image) =>
             aws.ecr
@@ -134,7 +132,7 @@ export class ServiceImage extends pulumi.ComponentResource {
                 )
                 .apply((i) => i.imageSizeInBytes);
 
-        const image = build("image", args.source, imageTag(args.source.version, args.platform), "runtime");
+        const image = build("image", args.source, imageTag(args.source.version, args.platform), args.target);
         this.repositoryUrl = repository.repositoryUrl;
         this.repositoryName = repository.name;
         this.imageRef = image.repoDigest;

@@ -1,44 +1,79 @@
 // The stack: config -> image in ECR -> network (-> domain, access logs) ->
 // Fargate service behind a load balancer -> outputs. Each step is a component
-// in a module of its own.
+// in a module of its own; what is the calculator's own is in `calculator`
+// below (README: "Bring your own service").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
-import { loadConfig } from "./config";
+import { ConfigError, SecretSetting, loadConfig, secretsInOtherRegions } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { ServiceImage } from "./image";
 import { Network } from "./network";
 import { secretConfigKeys, stackProviderArgs } from "./provider";
-import { WebService } from "./service";
+import { Container, SecretSource, WebService, loadBalancerIdleTimeoutSeconds, setByWebService } from "./service";
 import { imageSource, repositoryUrl } from "./source";
 
-const config = loadConfig();
+/** The service this stack runs: its folder, the Dockerfile stage deployed, and its contract with the task and the load balancer. */
+const calculator = {
+    name: "calculator",
+    dir: path.join(__dirname, "..", "app"),
+    target: "runtime",
+    container: {
+        port: 8080, // the default of the stack's containerPort, which sets it
+        healthCheckPath: "/healthz",
+        // The image has no shell: the binary probes itself.
+        healthCheckCommand: ["CMD", "/app", "healthcheck"],
+        user: "65532:65532", // the image's nonroot user
+        // ECS waits this long after SIGTERM before SIGKILL: above the drain (SHUTDOWN_TIMEOUT).
+        stopTimeoutSeconds: 30,
+        environment: {
+            SHUTDOWN_TIMEOUT: "20s",
+            // A keep-alive connection outlasts the load balancer's, or the load balancer may send a
+            // request on one the task is closing and answer 502 (AWS: "Connection idle timeout").
+            IDLE_TIMEOUT: `${loadBalancerIdleTimeoutSeconds + 5}s`,
+        },
+        secrets: {},
+        protocolVersion: "HTTP1", // the service is built without net/http's HTTP/2
+        readonlyRootFilesystem: true,
+    } satisfies Container,
+};
+
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
-const appDir = path.join(__dirname, "..", "app");
+const config = loadConfig(undefined, project, {
+    reservedNames: [...setByWebService, ...Object.keys(calculator.container.environment)],
+    secretKeys: secretConfigKeys(),
+});
+const appDir = calculator.dir;
 
 // The stack's aws: settings (region, profile, allowedAccountIds, assumeRoles…), and on every
 // taggable resource the project and stack, through the provider's default tags.
 const provider = new aws.Provider("aws", stackProviderArgs(pulumi.runtime.allConfig(), { project, stack }, secretConfigKeys()));
 
+// Every component keeps the names it was first deployed with (formerNames), so that a stack made
+// before components were named from their own name updates in place.
 const image = new ServiceImage(
-    "calculator",
+    calculator.name,
     {
+        formerNames: true,
         source: imageSource(appDir, path.join(appDir, "Dockerfile")),
+        target: calculator.target,
         singleStage: config.compareSingleStage ? imageSource(appDir, path.join(appDir, "Dockerfile.single")) : undefined,
         platform: config.platform,
         imagesToKeep: config.imagesToKeep,
-        goImage: process.env.GO_IMAGE || undefined,
+        // The builder image, for air-gapped builds (the Dockerfiles' GO_IMAGE).
+        buildArgs: process.env.GO_IMAGE ? { GO_IMAGE: process.env.GO_IMAGE } : undefined,
         sourceUrl: repositoryUrl(path.join(__dirname, "..")),
     },
     { providers: { aws: provider } },
 );
 
 const network = new Network(
-    "calculator",
+    calculator.name,
     {
+        formerNames: true,
         project,
         vpc: config.vpc,
         vpcId: config.vpcId,
@@ -52,8 +87,9 @@ const network = new Network(
 // A pull request's stack serves pr-<number>.<domainName>, with its own certificate: never dev's records.
 const domain = config.domainName
     ? new ServiceDomain(
-          "calculator",
+          calculator.name,
           {
+              formerNames: true,
               project,
               domainName: stackDomainName(config.domainName, stack),
               hostedZoneId: config.hostedZoneId,
@@ -64,12 +100,21 @@ const domain = config.domainName
     : undefined;
 
 const accessLogs = config.accessLogs
-    ? new AccessLogBucket("calculator", { retentionDays: config.logRetentionDays }, { providers: { aws: provider } })
+    ? new AccessLogBucket(calculator.name, { formerNames: true, retentionDays: config.logRetentionDays }, { providers: { aws: provider } })
     : undefined;
 
+// A task reads its secrets from its own region: an ARN of another one is refused at preview.
+const region = aws.getRegionOutput({}, { provider }).region;
+const regionChecked = region.apply((r) => {
+    const elsewhere = secretsInOtherRegions(project, config.secrets, r);
+    if (elsewhere.length > 0) throw new ConfigError(elsewhere);
+    return true;
+});
+
 const service = new WebService(
-    "calculator",
+    calculator.name,
     {
+        formerNames: true,
         project,
         stack,
         vpcId: network.vpcId,
@@ -77,7 +122,13 @@ const service = new WebService(
         taskSubnetIds: network.taskSubnetIds,
         assignPublicIp: network.tasksNeedPublicIp,
         imageRef: image.imageRef,
-        containerPort: config.containerPort,
+        container: {
+            ...calculator.container,
+            port: config.containerPort,
+            environment: { ...calculator.container.environment, ...config.environment },
+            secrets: { ...calculator.container.secrets, ...secretSources(config.secrets) },
+        },
+        secretsKmsKeyArn: config.secretsKmsKeyArn,
         cpu: config.cpu,
         memory: config.memory,
         cpuArchitecture: config.cpuArchitecture,
@@ -92,6 +143,16 @@ const service = new WebService(
     },
     { providers: { aws: provider } },
 );
+
+/** The stack's secret settings as the service takes them: a value stays secret (the state holds it encrypted). */
+function secretSources(settings: Record<string, SecretSetting>): Record<string, SecretSource> {
+    return Object.fromEntries(
+        Object.entries(settings).map(([name, s]) => [
+            name,
+            "arn" in s ? { valueFrom: regionChecked.apply(() => s.arn) } : { value: pulumi.secret(s.value) },
+        ]),
+    );
+}
 
 // The stack outputs. The access logs' bucket and the single-stage comparison
 // appear only when they were made.

@@ -5,8 +5,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { VpcMode } from "./config";
+import { Children, NamingArgs } from "./naming";
 
-export interface NetworkArgs {
+export interface NetworkArgs extends NamingArgs {
     /** For messages that name the stack's settings. */
     project: string;
     vpc: VpcMode;
@@ -49,6 +50,7 @@ export class Network extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:Network", name, {}, opts);
         const parent = { parent: this };
+        const c = new Children(this, name, args.formerNames);
         const key = (k: string) => `${args.project}:${k}`;
         const region = aws.getRegionOutput({}, parent).region;
         // Availability zones proper (no Local or Wavelength Zones), where Fargate runs.
@@ -94,13 +96,12 @@ export class Network extends pulumi.ComponentResource {
             this.taskSubnetIds = this.loadBalancerSubnetIds;
             this.tasksNeedPublicIp = true;
         } else if (args.vpc === "new") {
-            const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: newVpcCidr, enableDnsHostnames: true, enableDnsSupport: true }, parent);
-            const gateway = new aws.ec2.InternetGateway("gateway", { vpcId: vpc.id }, parent);
-            const publicRoutes = new aws.ec2.RouteTable(
-                "public",
-                { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }] },
-                parent,
-            );
+            const vpc = c.make(aws.ec2.Vpc, "vpc", { cidrBlock: newVpcCidr, enableDnsHostnames: true, enableDnsSupport: true });
+            const gateway = c.make(aws.ec2.InternetGateway, "gateway", { vpcId: vpc.id });
+            const publicRoutes = c.make(aws.ec2.RouteTable, "public", {
+                vpcId: vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }],
+            });
             const zoneName = (i: number) =>
                 pulumi.all([zones, region]).apply(([zs, r]) => {
                     if (zs.length < 2) {
@@ -111,12 +112,13 @@ export class Network extends pulumi.ComponentResource {
                     return zs[i].name;
                 });
             const subnet = (kind: "public" | "private", i: number, cidrBlock: string, routeTableId: pulumi.Input<string>) => {
-                const s = new aws.ec2.Subnet(
-                    `${kind}-${i + 1}`,
-                    { vpcId: vpc.id, cidrBlock, availabilityZone: zoneName(i), mapPublicIpOnLaunch: kind === "public" },
-                    parent,
-                );
-                new aws.ec2.RouteTableAssociation(`${kind}-${i + 1}`, { subnetId: s.id, routeTableId }, parent);
+                const s = c.make(aws.ec2.Subnet, `${kind}-${i + 1}`, {
+                    vpcId: vpc.id,
+                    cidrBlock,
+                    availabilityZone: zoneName(i),
+                    mapPublicIpOnLaunch: kind === "public",
+                });
+                c.make(aws.ec2.RouteTableAssociation, `${kind}-${i + 1}`, { subnetId: s.id, routeTableId });
                 return s;
             };
             const publicSubnets = newPublicSubnetCidrs.map((cidr, i) => subnet("public", i, cidr, publicRoutes.id));
@@ -125,17 +127,17 @@ export class Network extends pulumi.ComponentResource {
             if (args.natGateway) {
                 // One NAT gateway for both zones: a third of the price of one per zone; an
                 // outage of its zone also cuts the other zone's tasks off from ECR and logs.
-                const ip = new aws.ec2.Eip("nat", { domain: "vpc" }, parent);
-                const nat = new aws.ec2.NatGateway(
+                const ip = c.make(aws.ec2.Eip, "nat", { domain: "vpc" });
+                const nat = c.make(
+                    aws.ec2.NatGateway,
                     "nat",
                     { subnetId: publicSubnets[0].id, allocationId: ip.id },
-                    { parent: this, dependsOn: [gateway] },
+                    { dependsOn: [gateway] },
                 );
-                const privateRoutes = new aws.ec2.RouteTable(
-                    "private",
-                    { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] },
-                    parent,
-                );
+                const privateRoutes = c.make(aws.ec2.RouteTable, "private", {
+                    vpcId: vpc.id,
+                    routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+                });
                 const privateSubnets = newPrivateSubnetCidrs.map((cidr, i) => subnet("private", i, cidr, privateRoutes.id));
                 this.taskSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
                 this.tasksNeedPublicIp = false;

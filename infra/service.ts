@@ -6,8 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
 import { CpuArchitecture } from "./config";
+import { Children, NamingArgs } from "./naming";
 
-export interface WebServiceArgs {
+export interface WebServiceArgs extends NamingArgs {
     /** Used in the task definition's family, which ECS needs named. */
     project: string;
     stack: string;
@@ -19,7 +20,10 @@ export interface WebServiceArgs {
     assignPublicIp: boolean;
     /** repository@sha256:... of the image to run: a digest, never a tag. */
     imageRef: pulumi.Input<string>;
-    containerPort: number;
+    /** What the service in the image does, which the task and the load balancer must agree with. */
+    container: Container;
+    /** The customer-managed KMS key the secrets are encrypted with, if not an AWS-managed one: the execution role may decrypt with it. */
+    secretsKmsKeyArn?: string;
     cpu: number;
     memory: number;
     cpuArchitecture: CpuArchitecture;
@@ -36,52 +40,85 @@ export interface WebServiceArgs {
     containerInsights: boolean;
 }
 
+/**
+ * The container's contract: what the image's service does, as the task definition and the load
+ * balancer must know it. README.md ("Bring your own service") says what a service must do.
+ */
+export interface Container {
+    /** The port it listens on; the task sets PORT to it. 1024 or above: it runs as a non-root user. */
+    port: number;
+    /** What the load balancer asks for; a 200 is healthy. */
+    healthCheckPath: string;
+    /** A health check ECS runs inside the container (exec form, e.g. ["CMD", "/app", "healthcheck"]); none: the load balancer's alone. */
+    healthCheckCommand?: string[];
+    /** uid:gid the process runs as: never root. */
+    user: string;
+    /** Seconds ECS waits after SIGTERM before it kills the container (2 to 120): above the service's own drain time. */
+    stopTimeoutSeconds: number;
+    /** The command, where it is not the image's. */
+    command?: string[];
+    /** Plain settings, by name. */
+    environment: Record<string, string>;
+    /** Settings whose values are secret, by name: where each value lives. */
+    secrets: Record<string, SecretSource>;
+    /** What the load balancer speaks to the targets: HTTP1 (the calculator is built without HTTP/2), HTTP2 or GRPC. */
+    protocolVersion: "HTTP1" | "HTTP2" | "GRPC";
+    /** Whether the service writes nothing to its file system (then it is mounted read-only). */
+    readonlyRootFilesystem: boolean;
+}
+
+/** Where a secret's value lives: an SSM parameter or Secrets Manager ARN the team keeps, or a value the stack stores as an SSM SecureString. */
+export type SecretSource = { valueFrom: pulumi.Input<string> } | { value: pulumi.Input<string> };
+
+/** The names the component sets itself, which `environment` and `secrets` must not. */
+export const setByWebService = ["PORT"];
+/** ECS sets these in every task (credentials, metadata); a setting must not shadow them. */
+export const setByEcs = /^(ECS_|AWS_CONTAINER_|AWS_EXECUTION_ENV$)/;
+
 /** The container's name in the task definition, the target of the load balancer. */
 export const containerName = "app";
-/** What the load balancer and the container health check probe. */
-export const healthCheckPath = "/healthz";
-/** How long the service may take to drain on SIGTERM (its SHUTDOWN_TIMEOUT). */
-export const shutdownTimeoutSeconds = 20;
-/** ECS waits this long after SIGTERM before SIGKILL: above the drain time. */
-export const stopTimeoutSeconds = 30;
-/** How long the load balancer keeps an idle connection to a client or a task. */
+/** How long the load balancer keeps an idle connection to a client or a task. A service's keep-alive must outlast it (README). */
 export const loadBalancerIdleTimeoutSeconds = 60;
-/**
- * How long the service keeps an idle keep-alive connection (its IDLE_TIMEOUT).
- * It must outlast the load balancer's, or the load balancer may send a request
- * on a connection the task is closing and answer 502 (AWS: "Connection idle timeout").
- */
-export const targetIdleTimeoutSeconds = loadBalancerIdleTimeoutSeconds + 5;
-/** The user the image declares (nonroot); ECS enforces it too. */
-export const runAsUser = "65532:65532";
 /** Autoscaling targets. */
 export const cpuTargetPercent = 60;
 export const requestsPerTargetTarget = 1000;
 
+/** A secret as the task definition names it: a name and the ARN ECS reads it from. */
+export interface SecretRef {
+    name: string;
+    valueFrom: string;
+}
+
 /** The container definition, as ECS takes it in the task definition. */
-export function containerDefinitions(a: { imageRef: string; containerPort: number; logGroupName: string; region: string }): string {
+export function containerDefinitions(a: {
+    imageRef: string;
+    container: Container;
+    secrets: SecretRef[];
+    /** Labels that change when a secret's stored value does, so that a new value starts new tasks. */
+    labels: Record<string, string>;
+    logGroupName: string;
+    region: string;
+}): string {
+    const c = a.container;
+    const environment = Object.entries({ ...c.environment, PORT: String(c.port) })
+        .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+        .map(([name, value]) => ({ name, value }));
     return JSON.stringify([
         {
             name: containerName,
             image: a.imageRef,
             essential: true,
-            portMappings: [{ name: "http", containerPort: a.containerPort, hostPort: a.containerPort, protocol: "tcp" }],
-            environment: [
-                { name: "PORT", value: String(a.containerPort) },
-                { name: "LOG_LEVEL", value: "info" },
-                { name: "SHUTDOWN_TIMEOUT", value: `${shutdownTimeoutSeconds}s` },
-                { name: "IDLE_TIMEOUT", value: `${targetIdleTimeoutSeconds}s` },
-            ],
-            user: runAsUser,
-            readonlyRootFilesystem: true,
-            healthCheck: {
-                command: ["CMD", "/app", "healthcheck"],
-                interval: 10,
-                timeout: 3,
-                retries: 3,
-                startPeriod: 5,
-            },
-            stopTimeout: stopTimeoutSeconds,
+            ...(c.command ? { command: c.command } : {}),
+            portMappings: [{ name: "http", containerPort: c.port, hostPort: c.port, protocol: "tcp" }],
+            environment,
+            ...(a.secrets.length > 0 ? { secrets: a.secrets } : {}),
+            ...(Object.keys(a.labels).length > 0 ? { dockerLabels: a.labels } : {}),
+            user: c.user,
+            readonlyRootFilesystem: c.readonlyRootFilesystem,
+            ...(c.healthCheckCommand
+                ? { healthCheck: { command: c.healthCheckCommand, interval: 10, timeout: 3, retries: 3, startPeriod: 5 } }
+                : {}),
+            stopTimeout: c.stopTimeoutSeconds,
             logConfiguration: {
                 logDriver: "awslogs",
                 options: {
@@ -94,16 +131,65 @@ export function containerDefinitions(a: { imageRef: string; containerPort: numbe
     ]);
 }
 
+/** Why a container contract cannot run, one line each (none: it can). */
+export function containerProblems(c: Container): string[] {
+    const problems: string[] = [];
+    if (!Number.isInteger(c.port) || c.port < 1024 || c.port > 65535) {
+        problems.push(`port ${c.port}: a TCP port from 1024 to 65535 (a non-root user cannot bind a lower one)`);
+    }
+    if (!c.healthCheckPath.startsWith("/")) problems.push(`healthCheckPath ${JSON.stringify(c.healthCheckPath)}: a path, starting with /`);
+    if (!/^[1-9]\d*(:[1-9]\d*)?$/.test(c.user)) problems.push(`user ${JSON.stringify(c.user)}: a non-root uid[:gid], such as 65532:65532`);
+    if (!Number.isInteger(c.stopTimeoutSeconds) || c.stopTimeoutSeconds < 2 || c.stopTimeoutSeconds > 120) {
+        problems.push(`stopTimeoutSeconds ${c.stopTimeoutSeconds}: 2 to 120 (what Fargate allows)`);
+    }
+    const names = [...Object.keys(c.environment), ...Object.keys(c.secrets)];
+    for (const name of names) {
+        if (!environmentName.test(name))
+            problems.push(`${name}: not an environment variable name (letters, digits and _, not starting with a digit)`);
+        else if (setByWebService.includes(name)) problems.push(`${name}: set by the service from its port`);
+        else if (setByEcs.test(name)) problems.push(`${name}: set by ECS in every task`);
+    }
+    for (const name of Object.keys(c.secrets)) {
+        if (name in c.environment) problems.push(`${name}: both a setting and a secret`);
+    }
+    return problems;
+}
+
+/** What a POSIX shell takes as a variable name, and what ECS passes on. */
+export const environmentName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
- * The task definition's family. ECS takes letters, digits, "-" and "_" (up to
- * 255); Pulumi stack names may also hold ".". Another character becomes "-",
- * and a short hash of the name then keeps "a.b" and "a-b" apart.
+ * The task definition's family: project, stack and service. ECS takes letters, digits, "-" and "_"
+ * (up to 255); Pulumi stack names may also hold ".". Another character becomes "-", and a short
+ * hash of the name then keeps "a.b" and "a-b" apart. `service` undefined gives the family of the
+ * stacks that had one service (formerNames).
  */
-export function taskFamily(project: string, stack: string): string {
-    const name = `${project}-${stack}`;
+export function taskFamily(project: string, stack: string, service?: string): string {
+    const name = service === undefined ? `${project}-${stack}` : `${project}-${stack}-${service}`;
     const safe = name.replace(/[^A-Za-z0-9_-]/g, "-");
     if (safe === name && name.length <= 255) return name;
     return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+}
+
+/** The resource an ARN in valueFrom names, for an IAM policy: a Secrets Manager ARN without its :json-key:stage:id tail. */
+export function secretResourceArn(valueFrom: string): string {
+    const parts = valueFrom.split(":");
+    return parts[2] === "secretsmanager" ? parts.slice(0, 7).join(":") : valueFrom;
+}
+
+/** The execution role's policy for reading the task's secrets: exactly those, and the customer key they are encrypted with, if one. */
+export function secretsPolicy(valueFroms: string[], kmsKeyArn?: string): string {
+    const arns = [...new Set(valueFroms.map(secretResourceArn))].sort();
+    const ssm = arns.filter((a) => a.split(":")[2] === "ssm");
+    const secretsManager = arns.filter((a) => a.split(":")[2] === "secretsmanager");
+    const statements = [
+        ...(ssm.length > 0 ? [{ Sid: "Parameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: ssm }] : []),
+        ...(secretsManager.length > 0
+            ? [{ Sid: "Secrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretsManager }]
+            : []),
+        ...(kmsKeyArn ? [{ Sid: "CustomerKey", Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKeyArn }] : []),
+    ];
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
 /** A role trust policy for ECS tasks, only on behalf of this account (AWS's confused-deputy guidance). */
@@ -131,38 +217,40 @@ export class WebService extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:WebService", name, {}, opts);
+        const problems = containerProblems(args.container);
+        if (problems.length > 0) throw new Error(`WebService ${name}: the container cannot run:\n  - ${problems.join("\n  - ")}`);
+        const c = new Children(this, name, args.formerNames);
         const parent = { parent: this };
         const https = args.domain !== undefined;
+        const port = args.container.port;
 
         // Network access: the world reaches the load balancer; the load balancer reaches
         // only the tasks, and only the load balancer reaches them. The rules are resources
         // of their own (as terraform-aws-modules/alb and AWS CDK make them): the two groups
         // name each other, which inline rules cannot express without a cycle.
-        const lbSecurityGroup = new aws.ec2.SecurityGroup(
-            "load-balancer",
-            { vpcId: args.vpcId, description: "Load balancer: HTTP(S) from anywhere, out to the tasks only" },
-            parent,
-        );
-        const taskSecurityGroup = new aws.ec2.SecurityGroup(
-            "tasks",
-            { vpcId: args.vpcId, description: "Tasks: the container port from the load balancer only" },
-            parent,
-        );
+        const lbSecurityGroup = c.make(aws.ec2.SecurityGroup, "load-balancer", {
+            vpcId: args.vpcId,
+            description: "Load balancer: HTTP(S) from anywhere, out to the tasks only",
+        });
+        const taskSecurityGroup = c.make(aws.ec2.SecurityGroup, "tasks", {
+            vpcId: args.vpcId,
+            description: "Tasks: the container port from the load balancer only",
+        });
         const rules: pulumi.Resource[] = [];
-        const ingress = (name: string, a: aws.vpc.SecurityGroupIngressRuleArgs) =>
-            rules.push(new aws.vpc.SecurityGroupIngressRule(name, a, parent));
-        const egress = (name: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
-            rules.push(new aws.vpc.SecurityGroupEgressRule(name, a, parent));
+        const ingress = (rule: string, a: aws.vpc.SecurityGroupIngressRuleArgs) =>
+            rules.push(c.make(aws.vpc.SecurityGroupIngressRule, rule, a));
+        const egress = (rule: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
+            rules.push(c.make(aws.vpc.SecurityGroupEgressRule, rule, a));
         // IPv4 only: the load balancer has no IPv6 address (ipAddressType "ipv4"; the default VPC has no
         // IPv6 range), so "::/0" rules would open nothing (AWS CDK adds none unless the load balancer is dual-stack).
         const publicPorts: Record<string, number> = https ? { http: 80, https: 443 } : { http: 80 };
-        for (const [portName, port] of Object.entries(publicPorts)) {
+        for (const [portName, publicPort] of Object.entries(publicPorts)) {
             ingress(`load-balancer-${portName}-ipv4`, {
                 securityGroupId: lbSecurityGroup.id,
                 description: `${portName.toUpperCase()} from anywhere`,
                 ipProtocol: "tcp",
-                fromPort: port,
-                toPort: port,
+                fromPort: publicPort,
+                toPort: publicPort,
                 cidrIpv4: "0.0.0.0/0",
             });
         }
@@ -170,22 +258,23 @@ export class WebService extends pulumi.ComponentResource {
             securityGroupId: lbSecurityGroup.id,
             description: "To the tasks' container port (traffic and health checks)",
             ipProtocol: "tcp",
-            fromPort: args.containerPort,
-            toPort: args.containerPort,
+            fromPort: port,
+            toPort: port,
             referencedSecurityGroupId: taskSecurityGroup.id,
         });
         ingress("tasks-from-load-balancer", {
             securityGroupId: taskSecurityGroup.id,
             description: "From the load balancer",
             ipProtocol: "tcp",
-            fromPort: args.containerPort,
-            toPort: args.containerPort,
+            fromPort: port,
+            toPort: port,
             referencedSecurityGroupId: lbSecurityGroup.id,
         });
         // Out to ECR, CloudWatch Logs and the like over the internet or NAT gateway (IPv4, as AWS CDK's allowAllOutbound).
         egress("tasks-to-anywhere-ipv4", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
 
-        const loadBalancer = new aws.lb.LoadBalancer(
+        const loadBalancer = c.make(
+            aws.lb.LoadBalancer,
             "lb",
             {
                 loadBalancerType: "application",
@@ -199,7 +288,6 @@ export class WebService extends pulumi.ComponentResource {
                 accessLogs: args.accessLogs ? { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } : undefined,
             },
             {
-                parent: this,
                 // The load balancer checks that it may write to the bucket when logging is turned on.
                 dependsOn: args.accessLogs ? [args.accessLogs.ready] : [],
                 // AWS takes subnets and security groups of the load balancer's own VPC only, and the
@@ -208,46 +296,38 @@ export class WebService extends pulumi.ComponentResource {
                 replacementTrigger: args.vpcId,
             },
         );
-        const targetGroup = new aws.lb.TargetGroup(
-            "app",
-            {
-                vpcId: args.vpcId,
-                targetType: "ip",
+        const targetGroup = c.make(aws.lb.TargetGroup, "app", {
+            vpcId: args.vpcId,
+            targetType: "ip",
+            protocol: "HTTP",
+            protocolVersion: args.container.protocolVersion,
+            port,
+            deregistrationDelay: 15,
+            healthCheck: {
+                path: args.container.healthCheckPath,
+                matcher: "200",
                 protocol: "HTTP",
-                // HTTP/1.1 to the tasks: the service is built without net/http's HTTP/2.
-                protocolVersion: "HTTP1",
-                port: args.containerPort,
-                deregistrationDelay: 15,
-                healthCheck: {
-                    path: healthCheckPath,
-                    matcher: "200",
-                    protocol: "HTTP",
-                    interval: 10,
-                    timeout: 5,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
-                },
+                interval: 10,
+                timeout: 5,
+                healthyThreshold: 2,
+                unhealthyThreshold: 3,
             },
-            parent,
-        );
+        });
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
         // The HTTPS listener waits for the certificate's DNS validation (minutes); HTTP turns into a
         // redirect to it only once it serves, so that turning the domain on never sends users nowhere.
-        const httpsListener = https
-            ? new aws.lb.Listener(
-                  "https",
-                  {
-                      loadBalancerArn: loadBalancer.arn,
-                      port: 443,
-                      protocol: "HTTPS",
-                      certificateArn: args.domain!.certificateArn,
-                      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                      defaultActions: forward,
-                  },
-                  parent,
-              )
+        const httpsListener = args.domain
+            ? c.make(aws.lb.Listener, "https", {
+                  loadBalancerArn: loadBalancer.arn,
+                  port: 443,
+                  protocol: "HTTPS",
+                  certificateArn: args.domain.certificateArn,
+                  sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                  defaultActions: forward,
+              })
             : undefined;
-        const httpListener = new aws.lb.Listener(
+        const httpListener = c.make(
+            aws.lb.Listener,
             "http",
             {
                 loadBalancerArn: loadBalancer.arn,
@@ -257,60 +337,93 @@ export class WebService extends pulumi.ComponentResource {
                     ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
                     : forward,
             },
-            { parent: this, dependsOn: httpsListener ? [httpsListener] : [] },
+            { dependsOn: httpsListener ? [httpsListener] : [] },
         );
         const listeners = httpsListener ? [httpListener, httpsListener] : [httpListener];
 
-        const cluster = new aws.ecs.Cluster(
-            "cluster",
-            { settings: [{ name: "containerInsights", value: args.containerInsights ? "enabled" : "disabled" }] },
-            parent,
-        );
+        const cluster = c.make(aws.ecs.Cluster, "cluster", {
+            settings: [{ name: "containerInsights", value: args.containerInsights ? "enabled" : "disabled" }],
+        });
         const capacityProvider = args.spot ? "FARGATE_SPOT" : "FARGATE";
-        const capacityProviders = new aws.ecs.ClusterCapacityProviders(
-            "capacity",
-            {
-                clusterName: cluster.name,
-                capacityProviders: ["FARGATE", "FARGATE_SPOT"],
-                defaultCapacityProviderStrategies: [{ capacityProvider, weight: 1 }],
-            },
-            parent,
-        );
-        const logGroup = new aws.cloudwatch.LogGroup("logs", { retentionInDays: args.logRetentionDays }, parent);
+        const capacityProviders = c.make(aws.ecs.ClusterCapacityProviders, "capacity", {
+            clusterName: cluster.name,
+            capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+            defaultCapacityProviderStrategies: [{ capacityProvider, weight: 1 }],
+        });
+        const logGroup = c.make(aws.cloudwatch.LogGroup, "logs", { retentionInDays: args.logRetentionDays });
 
         const assumeByEcsTasks = aws.getCallerIdentityOutput({}, parent).accountId.apply(ecsTasksTrustPolicy);
-        // Pulls the image and writes logs; nothing more.
-        const executionRole = new aws.iam.Role("execution", { assumeRolePolicy: assumeByEcsTasks }, parent);
-        const executionPolicy = new aws.iam.RolePolicyAttachment(
-            "execution",
-            { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
-            parent,
-        );
+        // Pulls the image, writes logs and reads the task's secrets; nothing more.
+        const executionRole = c.make(aws.iam.Role, "execution", { assumeRolePolicy: assumeByEcsTasks });
+        const executionPolicies: pulumi.Resource[] = [
+            c.make(aws.iam.RolePolicyAttachment, "execution", {
+                role: executionRole.name,
+                policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy,
+            }),
+        ];
         // The service's own identity: it calls no AWS API, so it gets no policy.
-        const taskRole = new aws.iam.Role("task", { assumeRolePolicy: assumeByEcsTasks }, parent);
+        const taskRole = c.make(aws.iam.Role, "task", { assumeRolePolicy: assumeByEcsTasks });
+
+        // Secrets: a value the stack holds becomes a SecureString parameter of its own (encrypted with
+        // the account's aws/ssm key); the task definition names each by ARN, and ECS reads it at start.
+        const secrets = Object.entries(args.container.secrets).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+        const secretRefs: pulumi.Output<SecretRef>[] = [];
+        const labels: Record<string, pulumi.Output<string>> = {};
+        for (const [secretName, source] of secrets) {
+            if ("valueFrom" in source) {
+                secretRefs.push(pulumi.output(source.valueFrom).apply((valueFrom) => ({ name: secretName, valueFrom })));
+                continue;
+            }
+            const parameter = c.make(aws.ssm.Parameter, `secret-${secretName}`, {
+                type: "SecureString",
+                value: pulumi.secret(source.value),
+                description: `${secretName} of ${name} in ${args.project}/${args.stack}`,
+            });
+            secretRefs.push(parameter.arn.apply((valueFrom) => ({ name: secretName, valueFrom })));
+            // ECS reads a secret when a task starts only: a new value must start new tasks.
+            labels[`secret-version.${secretName}`] = parameter.version.apply(String);
+        }
+        const secretList = pulumi.all(secretRefs);
+        if (secrets.length > 0) {
+            executionPolicies.push(
+                c.make(aws.iam.RolePolicy, "execution-secrets", {
+                    role: executionRole.name,
+                    policy: secretList.apply((refs) =>
+                        secretsPolicy(
+                            refs.map((r) => r.valueFrom),
+                            args.secretsKmsKeyArn,
+                        ),
+                    ),
+                }),
+            );
+        }
 
         const region = aws.getRegionOutput({}, parent).region;
-        const taskDefinition = new aws.ecs.TaskDefinition(
-            "app",
-            {
-                family: taskFamily(args.project, args.stack),
-                requiresCompatibilities: ["FARGATE"],
-                networkMode: "awsvpc",
-                cpu: String(args.cpu),
-                memory: String(args.memory),
-                runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: args.cpuArchitecture },
-                executionRoleArn: executionRole.arn,
-                taskRoleArn: taskRole.arn,
-                containerDefinitions: pulumi
-                    .all([args.imageRef, logGroup.name, region])
-                    .apply(([imageRef, logGroupName, r]) =>
-                        containerDefinitions({ imageRef, containerPort: args.containerPort, logGroupName, region: r }),
-                    ),
-            },
-            parent,
-        );
+        const taskDefinition = c.make(aws.ecs.TaskDefinition, "app", {
+            family: args.formerNames ? taskFamily(args.project, args.stack) : taskFamily(args.project, args.stack, name),
+            requiresCompatibilities: ["FARGATE"],
+            networkMode: "awsvpc",
+            cpu: String(args.cpu),
+            memory: String(args.memory),
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: args.cpuArchitecture },
+            executionRoleArn: executionRole.arn,
+            taskRoleArn: taskRole.arn,
+            containerDefinitions: pulumi
+                .all([args.imageRef, logGroup.name, region, secretList, pulumi.all(labels)])
+                .apply(([imageRef, logGroupName, r, secretRefs, secretLabels]) =>
+                    containerDefinitions({
+                        imageRef,
+                        container: args.container,
+                        secrets: secretRefs,
+                        labels: secretLabels,
+                        logGroupName,
+                        region: r,
+                    }),
+                ),
+        });
 
-        const service = new aws.ecs.Service(
+        const service = c.make(
+            aws.ecs.Service,
             "app",
             {
                 cluster: cluster.arn,
@@ -327,7 +440,7 @@ export class WebService extends pulumi.ComponentResource {
                     securityGroups: [taskSecurityGroup.id],
                     assignPublicIp: args.assignPublicIp,
                 },
-                loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: args.containerPort }],
+                loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: port }],
                 healthCheckGracePeriodSeconds: 30,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 deploymentMinimumHealthyPercent: 100,
@@ -337,9 +450,8 @@ export class WebService extends pulumi.ComponentResource {
                 waitForSteadyState: true,
             },
             {
-                parent: this,
-                // Tasks start only once they may pull the image and write logs (the role's policy attached).
-                dependsOn: [...listeners, ...rules, capacityProviders, executionPolicy],
+                // Tasks start only once they may pull the image, write logs and read their secrets.
+                dependsOn: [...listeners, ...rules, capacityProviders, ...executionPolicies],
                 // desiredCount is what a new service starts with; from then on autoscaling
                 // owns it, and an update must not reset it (terraform-aws-modules/ecs:
                 // ignore_changes = [desired_count]).
@@ -347,29 +459,21 @@ export class WebService extends pulumi.ComponentResource {
             },
         );
 
-        const scaling = new aws.appautoscaling.Target(
-            "app",
-            {
-                serviceNamespace: "ecs",
-                scalableDimension: "ecs:service:DesiredCount",
-                resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
-                minCapacity: args.minCount,
-                maxCapacity: args.maxCount,
-            },
-            parent,
-        );
+        const scaling = c.make(aws.appautoscaling.Target, "app", {
+            serviceNamespace: "ecs",
+            scalableDimension: "ecs:service:DesiredCount",
+            resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
+            minCapacity: args.minCount,
+            maxCapacity: args.maxCount,
+        });
         const targetTracking = (policyName: string, spec: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfiguration) =>
-            new aws.appautoscaling.Policy(
-                policyName,
-                {
-                    policyType: "TargetTrackingScaling",
-                    serviceNamespace: scaling.serviceNamespace,
-                    scalableDimension: scaling.scalableDimension,
-                    resourceId: scaling.resourceId,
-                    targetTrackingScalingPolicyConfiguration: spec,
-                },
-                parent,
-            );
+            c.make(aws.appautoscaling.Policy, policyName, {
+                policyType: "TargetTrackingScaling",
+                serviceNamespace: scaling.serviceNamespace,
+                scalableDimension: scaling.scalableDimension,
+                resourceId: scaling.resourceId,
+                targetTrackingScalingPolicyConfiguration: spec,
+            });
         targetTracking("cpu", {
             targetValue: cpuTargetPercent,
             predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
@@ -388,16 +492,12 @@ export class WebService extends pulumi.ComponentResource {
 
         this.loadBalancerDnsName = loadBalancer.dnsName;
         if (args.domain) {
-            new aws.route53.Record(
-                "alias",
-                {
-                    zoneId: args.domain.zoneId,
-                    name: args.domain.name,
-                    type: "A",
-                    aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
-                },
-                parent,
-            );
+            c.make(aws.route53.Record, "alias", {
+                zoneId: args.domain.zoneId,
+                name: args.domain.name,
+                type: "A",
+                aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+            });
         }
 
         this.url = args.domain ? pulumi.output(`https://${args.domain.name}`) : pulumi.interpolate`http://${loadBalancer.dnsName}`;

@@ -184,10 +184,13 @@ export function changedResources(a: Run, b: Run): string[] {
     const sa = a.snapshot();
     const sb = b.snapshot();
     const urns = new Set([...sa.keys(), ...sb.keys()]);
-    return [...urns].filter((u) => sa.get(u) !== sb.get(u)).sort();
+    return [...urns]
+        .filter((u) => sa.get(u) !== sb.get(u))
+        .sort((x, y) => (shortUrn(x) < shortUrn(y) ? -1 : shortUrn(x) > shortUrn(y) ? 1 : 0));
 }
 
+/** "type::name" of a URN: its own type, without its parents'. */
 export function shortUrn(urn: string): string {
     const parts = urn.split("::");
-    return `${parts[2]}::${parts[3]}`;
+    return `${parts[2].split("$").pop()}::${parts[3]}`;
 }

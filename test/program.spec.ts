@@ -87,70 +87,43 @@ describe("program (Pulumi mocks)", function () {
         const load = (over: Record<string, string>) =>
             loadConfig(mapConfigSource(effectiveConfig({ ...defaultsMap, ...over }), project.name), project.name);
 
-        it("reads exactly the keys Pulumi.yaml declares", function () {
+        it("reads exactly the keys Pulumi.yaml declares, each declared once with a type, a default and a description", function () {
             assert.deepEqual([...configKeys].sort(), Object.keys(project.config).sort());
-        });
-
-        it("declares every key in Pulumi.yaml with a type, a default and a description", function () {
-            const keys = Object.keys(project.config).sort();
-            assert.deepEqual(keys, [
-                "accessLogs",
-                "certificateArn",
-                "compareSingleStage",
-                "containerInsights",
-                "containerPort",
-                "cpu",
-                "cpuArchitecture",
-                "desiredCount",
-                "domainName",
-                "hostedZoneId",
-                "imagesToKeep",
-                "logRetentionDays",
-                "maxCount",
-                "memory",
-                "minCount",
-                "natGateway",
-                "privateSubnetIds",
-                "publicSubnetIds",
-                "spot",
-                "vpc",
-                "vpcId",
-            ]);
+            // What loadConfig asks its source for: every declared key, and nothing else.
+            const asked = new Set<string>();
+            const values = effectiveConfig(defaultsMap);
+            const source = mapConfigSource(values, project.name);
+            loadConfig({ get: (k) => (asked.add(k), source.get(k)), keys: () => source.keys() }, project.name);
+            assert.deepEqual([...asked].sort(), Object.keys(project.config).sort());
+            const yamlText = fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8");
             for (const [key, decl] of Object.entries(project.config)) {
-                assert.ok(["string", "integer", "boolean"].includes(decl.type), `${key}: type ${decl.type}`);
+                assert.ok(["string", "integer", "boolean", "object"].includes(decl.type), `${key}: type ${decl.type}`);
                 assert.ok(decl.description.length > 10, `${key} has no description`);
+                assert.equal(yamlText.split(new RegExp(`^  ${key}:`, "m")).length, 2, `${key} is declared once`);
             }
         });
 
         it("Pulumi.yaml's defaults are valid and give the documented stack", function () {
-            const c = load({});
-            assert.deepEqual(
-                { ...c },
-                {
-                    cpu: 256,
-                    memory: 512,
-                    cpuArchitecture: "X86_64",
-                    platform: "linux/amd64",
-                    containerPort: 8080,
-                    desiredCount: 1,
-                    minCount: 1,
-                    maxCount: 4,
-                    spot: false,
-                    vpc: "default",
-                    vpcId: undefined,
-                    publicSubnetIds: [],
-                    privateSubnetIds: [],
-                    natGateway: false,
-                    domainName: undefined,
-                    hostedZoneId: undefined,
-                    certificateArn: undefined,
-                    accessLogs: false,
-                    logRetentionDays: 7,
-                    imagesToKeep: 10,
-                    containerInsights: false,
-                    compareSingleStage: false,
-                },
-            );
+            const c = load({}) as unknown as Record<string, unknown>;
+            // Each default as loadConfig gives it, from its declaration: "" is "not set".
+            for (const [key, decl] of Object.entries(project.config)) {
+                const expected =
+                    decl.type === "integer"
+                        ? Number(decl.default)
+                        : decl.type === "boolean"
+                          ? decl.default === "true"
+                          : decl.type === "object"
+                            ? JSON.parse(decl.default)
+                            : key.endsWith("SubnetIds")
+                              ? []
+                              : decl.default === ""
+                                ? undefined
+                                : decl.default;
+                assert.deepEqual(c[key], expected, key);
+            }
+            assert.deepEqual(Object.keys(c).sort(), [...Object.keys(project.config), "platform"].sort());
+            assert.equal(c.platform, "linux/amd64");
+            assert.deepEqual([c.cpu, c.memory, c.vpc, c.spot], [256, 512, "default", false], "the README's quick start deploys this");
         });
 
         it("Pulumi.dev.yaml sets only declared keys, with valid values", function () {
@@ -167,7 +140,11 @@ describe("program (Pulumi mocks)", function () {
             ["memory", "4096", /memory is 4096, which Fargate does not allow with cpu 256; it accepts 512, 1024, 2048/],
             ["cpuArchitecture", "arm64", /cpuArchitecture is "arm64"; it accepts X86_64 or ARM64/],
             ["containerPort", "0", /containerPort is "0"; it accepts a TCP port from 1024 to 65535/],
-            ["containerPort", "80", /containerPort is "80"; it accepts a TCP port from 1024 to 65535 \(the service runs as user 65532/],
+            [
+                "containerPort",
+                "80",
+                /containerPort is "80"; it accepts a TCP port from 1024 to 65535 \(the service runs as a non-root user/,
+            ],
             ["containerPort", "80.5", /containerPort is "80.5"/],
             ["desiredCount", "-1", /desiredCount is "-1"/],
             ["desiredCount", "0", /desiredCount is "0"; it accepts an integer from 1 to 1000/],
@@ -433,7 +410,7 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("asks the registry once per version and keeps the answer, so the push does not change the next run's inputs", async function () {
-            const held = defaults.one(T.stash, "image-in-registry");
+            const held = defaults.one(T.stash, "calculator-image-in-registry");
             assert.equal(held.replacementTrigger, String(defaults.inputs(T.image).imageName).split(":").pop());
             const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"f".repeat(64)}` } });
             assert.equal(planUpdate(defaults, rebuilt).find((s) => s.type === T.stash)?.op, "same");
@@ -579,39 +556,41 @@ describe("program (Pulumi mocks)", function () {
             const subnets = run.all(T.subnet).map((s) => run.inputs(T.subnet, s.name));
             assert.equal(subnets.length, 2);
             assert.deepEqual(subnets.map((s) => s.availabilityZone).sort(), ["us-east-1a", "us-east-1b"]);
-            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === "vpc-id"));
+            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === "calculator-vpc-id"));
             assert.notEqual(subnets[0].cidrBlock, subnets[1].cidrBlock);
             const routes = run.inputs(T.routeTable).routes;
-            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: "gateway-id" }]);
+            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: "calculator-gateway-id" }]);
             assert.equal(run.all(T.routeAssoc).length, 2);
             assert.equal(run.all(T.gateway).length, 1);
             assert.equal(run.all(T.nat).length, 0);
-            assert.deepEqual(run.inputs(T.lb).subnets, ["public-1-id", "public-2-id"]);
-            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, ["public-1-id", "public-2-id"]);
+            assert.deepEqual(run.inputs(T.lb).subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
+            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
             assert.equal(run.calls("aws:ec2/getVpcs:getVpcs").length, 0);
         });
 
         it("vpc=new with natGateway puts the tasks in two private subnets, without public IPs, behind one NAT gateway", async function () {
             const run = await runUnderMocks({ set: { vpc: "new", natGateway: "true" } });
-            const subnet = (name: string) => run.inputs(T.subnet, name);
+            const subnet = (name: string) => run.inputs(T.subnet, `calculator-${name}`);
             assert.deepEqual(
                 run
                     .all(T.subnet)
                     .map((s) => s.name)
                     .sort(),
-                ["private-1", "private-2", "public-1", "public-2"],
+                ["calculator-private-1", "calculator-private-2", "calculator-public-1", "calculator-public-2"],
             );
             for (const name of ["private-1", "private-2"]) assert.equal(subnet(name).mapPublicIpOnLaunch, false);
             assert.deepEqual([subnet("private-1").availabilityZone, subnet("private-2").availabilityZone], ["us-east-1a", "us-east-1b"]);
             const nat = run.inputs(T.nat);
-            assert.equal(nat.subnetId, "public-1-id", "the NAT gateway sits in a public subnet");
-            assert.equal(nat.allocationId, "nat-id");
-            assert.deepEqual(run.inputs(T.routeTable, "private").routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-id" }]);
+            assert.equal(nat.subnetId, "calculator-public-1-id", "the NAT gateway sits in a public subnet");
+            assert.equal(nat.allocationId, "calculator-nat-id");
+            assert.deepEqual(run.inputs(T.routeTable, "calculator-private").routes, [
+                { cidrBlock: "0.0.0.0/0", natGatewayId: "calculator-nat-id" },
+            ]);
             const assoc = run.all(T.routeAssoc).map((a) => run.inputs(T.routeAssoc, a.name));
-            assert.ok(assoc.some((a) => a.subnetId === "private-1-id" && a.routeTableId === "private-id"));
-            assert.deepEqual(run.inputs(T.lb).subnets, ["public-1-id", "public-2-id"]);
+            assert.ok(assoc.some((a) => a.subnetId === "calculator-private-1-id" && a.routeTableId === "calculator-private-id"));
+            assert.deepEqual(run.inputs(T.lb).subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
             const net = run.inputs(T.service).networkConfiguration;
-            assert.deepEqual(net.subnets, ["private-1-id", "private-2-id"]);
+            assert.deepEqual(net.subnets, ["calculator-private-1-id", "calculator-private-2-id"]);
             assert.equal(net.assignPublicIp, false);
         });
 
@@ -626,7 +605,7 @@ describe("program (Pulumi mocks)", function () {
             const run = await runUnderMocks({ set: existing });
             assert.deepEqual(run.inputs(T.lb).subnets, ownVpc.publicSubnetIds);
             assert.equal(run.inputs(T.tg).vpcId, ownVpc.vpcId);
-            assert.equal(run.inputs(T.sg, "tasks").vpcId, ownVpc.vpcId);
+            assert.equal(run.inputs(T.sg, "calculator-tasks").vpcId, ownVpc.vpcId);
             const net = run.inputs(T.service).networkConfiguration;
             assert.deepEqual(net.subnets, ownVpc.privateSubnetIds);
             assert.equal(net.assignPublicIp, false);
@@ -708,7 +687,7 @@ describe("program (Pulumi mocks)", function () {
             );
             const cert = withDomain.inputs(T.certificate);
             assert.deepEqual(cert, { domainName: "calc.example.com", validationMethod: "DNS" });
-            const record = withDomain.inputs(T.record, "certificate-validation");
+            const record = withDomain.inputs(T.record, "calculator-certificate-validation");
             assert.equal(record.zoneId, exampleZone.zoneId);
             assert.ok(
                 String(record.name).replace(/\.$/, "").endsWith(".calc.example.com"),
@@ -716,15 +695,15 @@ describe("program (Pulumi mocks)", function () {
             );
             // The validation waits for exactly that record.
             const validation = withDomain.inputs(T.certificateValidation);
-            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, "certificate-validation").state?.fqdn]);
+            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, "calculator-certificate-validation").state?.fqdn]);
             assert.equal(validation.certificateArn, withDomain.one(T.certificate).state?.arn);
         });
 
         it("finds the zone of a name at its apex and of a name two levels down", async function () {
             const apex = await runUnderMocks({ set: { domainName: "example.com" } });
-            assert.equal(apex.inputs(T.record, "alias").zoneId, exampleZone.zoneId);
+            assert.equal(apex.inputs(T.record, "calculator-alias").zoneId, exampleZone.zoneId);
             const deep = await runUnderMocks({ set: { domainName: "a.b.example.com" } });
-            assert.equal(deep.inputs(T.record, "alias").zoneId, exampleZone.zoneId);
+            assert.equal(deep.inputs(T.record, "calculator-alias").zoneId, exampleZone.zoneId);
             assert.deepEqual(
                 deep.calls("aws:route53/getZone:getZone").map((c) => c.inputs.name),
                 ["a.b.example.com", "b.example.com", "example.com"],
@@ -744,24 +723,28 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("serves HTTPS on 443 with the validated certificate, redirects HTTP, and exports https://<domain>", function () {
-            const https = withDomain.inputs(T.listener, "https");
+            const https = withDomain.inputs(T.listener, "calculator-https");
             assert.equal(https.port, 443);
             assert.equal(https.protocol, "HTTPS");
             assert.match(https.certificateArn, /^arn:aws:acm:us-east-1:123456789012:certificate\//);
             assert.equal(https.defaultActions[0].type, "forward");
-            assert.deepEqual(withDomain.inputs(T.listener, "http").defaultActions, [
+            assert.deepEqual(withDomain.inputs(T.listener, "calculator-http").defaultActions, [
                 { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
             ]);
             assert.equal(withDomain.outputs.url, "https://calc.example.com");
         });
 
         it("points the domain at the load balancer with an alias record", function () {
-            const alias = withDomain.inputs(T.record, "alias");
+            const alias = withDomain.inputs(T.record, "calculator-alias");
             assert.equal(alias.zoneId, exampleZone.zoneId);
             assert.equal(alias.name, "calc.example.com");
             assert.equal(alias.type, "A");
             assert.deepEqual(alias.aliases, [
-                { name: `${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K", evaluateTargetHealth: true },
+                {
+                    name: `${autoName("calculator-lb")}-1234567890.us-east-1.elb.amazonaws.com`,
+                    zoneId: "Z35SXDOTRQ7X7K",
+                    evaluateTargetHealth: true,
+                },
             ]);
         });
 
@@ -804,7 +787,7 @@ describe("program (Pulumi mocks)", function () {
                 "pr-1.calc.example.com",
                 "dev's certificate does not cover the pull request's name",
             );
-            assert.notEqual(pr.inputs(T.listener, "https").certificateArn, cert);
+            assert.notEqual(pr.inputs(T.listener, "calculator-https").certificateArn, cert);
             const written = pr.all(T.record).map((r) => `${String(r.state?.fqdn)} ${pr.inputs(T.record, r.name).type}`);
             for (const record of devRecords) {
                 assert.ok(
@@ -821,7 +804,7 @@ describe("program (Pulumi mocks)", function () {
         it("with certificateArn uses that certificate and requests none; one from another region is refused at preview", async function () {
             const arn = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab`;
             const run = await runUnderMocks({ set: { domainName: "calc.example.com", certificateArn: arn("us-east-1") } });
-            assert.equal(run.inputs(T.listener, "https").certificateArn, arn("us-east-1"));
+            assert.equal(run.inputs(T.listener, "calculator-https").certificateArn, arn("us-east-1"));
             assert.equal(run.all(T.certificate).length, 0);
             assert.equal(run.all(T.record).length, 1, "only the alias record");
             const wrong = await failureOf({ set: { domainName: "calc.example.com", certificateArn: arn("eu-west-1") } });
@@ -837,13 +820,13 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, withDomain).map(shortUrn),
                 [
-                    `${T.certificate}::certificate`,
-                    `${T.certificateValidation}::certificate`,
-                    `${T.listener}::http`,
-                    `${T.listener}::https`,
-                    `${T.record}::alias`,
-                    `${T.record}::certificate-validation`,
-                    `${T.ingress}::load-balancer-https-ipv4`,
+                    `${T.certificate}::calculator-certificate`,
+                    `${T.certificateValidation}::calculator-certificate`,
+                    `${T.listener}::calculator-http`,
+                    `${T.listener}::calculator-https`,
+                    `${T.record}::calculator-alias`,
+                    `${T.record}::calculator-certificate-validation`,
+                    `${T.ingress}::calculator-load-balancer-https-ipv4`,
                     "calculator:index:ServiceDomain::calculator",
                 ].sort(),
             );
@@ -860,9 +843,9 @@ describe("program (Pulumi mocks)", function () {
             const bucket = logged.inputs(T.bucket);
             assert.equal(bucket.forceDestroy, true, "a stack must destroy with logs in its bucket");
             const lb = logged.inputs(T.lb);
-            assert.deepEqual(lb.accessLogs, { bucket: autoName("access-logs"), prefix: accessLogPrefix, enabled: true });
-            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::access-logs`));
-            assert.equal(logged.outputs.accessLogsBucket, autoName("access-logs"));
+            assert.deepEqual(lb.accessLogs, { bucket: autoName("calculator-access-logs"), prefix: accessLogPrefix, enabled: true });
+            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::calculator-access-logs`));
+            assert.equal(logged.outputs.accessLogsBucket, autoName("calculator-access-logs"));
             assert.equal(defaults.inputs(T.lb).accessLogs, undefined);
             assert.equal(defaults.outputs.accessLogsBucket, undefined);
         });
@@ -882,10 +865,10 @@ describe("program (Pulumi mocks)", function () {
             const [allow, deny] = policy.Statement;
             assert.deepEqual(allow.Principal, { AWS: "127311923021" }, "us-east-1's Elastic Load Balancing account");
             assert.equal(allow.Action, "s3:PutObject");
-            assert.equal(allow.Resource, `arn:aws:s3:::${autoName("access-logs")}/${accessLogPrefix}/AWSLogs/123456789012/*`);
+            assert.equal(allow.Resource, `arn:aws:s3:::${autoName("calculator-access-logs")}/${accessLogPrefix}/AWSLogs/123456789012/*`);
             assert.equal(deny.Effect, "Deny");
             assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
-            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::access-logs`));
+            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::calculator-access-logs`));
             // Regions opened since August 2022 deliver as a service principal.
             const newer = await runUnderMocks({
                 set: { accessLogs: "true", "aws:region": "ap-southeast-5" },
@@ -901,13 +884,13 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, on).map(shortUrn),
                 [
-                    `${T.lb}::lb`,
+                    `${T.lb}::calculator-lb`,
                     "calculator:index:AccessLogBucket::calculator",
-                    `${T.bucket}::access-logs`,
-                    `${T.bucketPolicy}::access-logs`,
-                    `${T.publicAccessBlock}::access-logs`,
-                    `${T.encryption}::access-logs`,
-                    `${T.bucketLifecycle}::access-logs`,
+                    `${T.bucket}::calculator-access-logs`,
+                    `${T.bucketPolicy}::calculator-access-logs`,
+                    `${T.publicAccessBlock}::calculator-access-logs`,
+                    `${T.encryption}::calculator-access-logs`,
+                    `${T.bucketLifecycle}::calculator-access-logs`,
                 ].sort(),
             );
         });
@@ -920,7 +903,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lb.internal, false);
             assert.equal(lb.enableDeletionProtection, false);
             assert.equal(lb.dropInvalidHeaderFields, true);
-            assert.deepEqual(lb.securityGroups, ["load-balancer-id"]);
+            assert.deepEqual(lb.securityGroups, ["calculator-load-balancer-id"]);
         });
 
         /** Every security group rule of a run, as [group, direction, protocol, ports, peer]. */
@@ -941,10 +924,10 @@ describe("program (Pulumi mocks)", function () {
         it("opens the ALB on 80 only, over IPv4 (it has no IPv6 address); the ALB sends only to the tasks, and only the ALB reaches them", function () {
             assert.equal(defaults.inputs(T.lb).ipAddressType, "ipv4");
             assert.deepEqual(rulesOf(defaults), [
-                "load-balancer-id egress tcp 8080-8080 group tasks-id",
-                "load-balancer-id ingress tcp 80-80 0.0.0.0/0",
-                "tasks-id egress -1 all 0.0.0.0/0",
-                "tasks-id ingress tcp 8080-8080 group load-balancer-id",
+                "calculator-load-balancer-id egress tcp 8080-8080 group calculator-tasks-id",
+                "calculator-load-balancer-id ingress tcp 80-80 0.0.0.0/0",
+                "calculator-tasks-id egress -1 all 0.0.0.0/0",
+                "calculator-tasks-id ingress tcp 8080-8080 group calculator-load-balancer-id",
             ]);
             // Rules live in rule resources only: inline rules beside them would fight over the group.
             for (const sg of defaults.all(T.sg)) {
@@ -952,7 +935,7 @@ describe("program (Pulumi mocks)", function () {
                 assert.equal(inputs.ingress, undefined, `${sg.name} declares inline ingress`);
                 assert.equal(inputs.egress, undefined, `${sg.name} declares inline egress`);
             }
-            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["tasks-id"]);
+            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["calculator-tasks-id"]);
             const waitsFor = defaults.one(T.service).dependsOn;
             for (const rule of [...defaults.all(T.ingress), ...defaults.all(T.egress)]) {
                 assert.ok(waitsFor.includes(`${rule.type}::${rule.name}`), `the service does not wait for ${rule.name}`);
@@ -973,10 +956,12 @@ describe("program (Pulumi mocks)", function () {
         it("serves HTTP on 80 by default: one listener, forwarding to the target group", function () {
             const listeners = defaults.all(T.listener);
             assert.equal(listeners.length, 1);
-            const http = defaults.inputs(T.listener, "http");
+            const http = defaults.inputs(T.listener, "calculator-http");
             assert.equal(http.port, 80);
-            assert.deepEqual(http.defaultActions, [{ type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app" }]);
-            assert.match(String(defaults.outputs.url), /^http:\/\/lb-[0-9a-f]+-\d+\.us-east-1\.elb\.amazonaws\.com$/);
+            assert.deepEqual(http.defaultActions, [
+                { type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:calculator-app" },
+            ]);
+            assert.match(String(defaults.outputs.url), /^http:\/\/calculator-lb-[0-9a-f]+-\d+\.us-east-1\.elb\.amazonaws\.com$/);
         });
 
         it("runs the image by digest, as 65532, read-only, with a health check and a stop timeout above the drain", function () {
@@ -1011,7 +996,10 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(run.inputs(T.tg).port, 9000);
             assert.deepEqual(
                 rulesOf(run).filter((r) => r.includes("group")),
-                ["load-balancer-id egress tcp 9000-9000 group tasks-id", "tasks-id ingress tcp 9000-9000 group load-balancer-id"],
+                [
+                    "calculator-load-balancer-id egress tcp 9000-9000 group calculator-tasks-id",
+                    "calculator-tasks-id ingress tcp 9000-9000 group calculator-load-balancer-id",
+                ],
             );
             assert.equal(run.inputs(T.service).loadBalancers[0].containerPort, 9000);
         });
@@ -1021,8 +1009,8 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
             assert.equal(task.networkMode, "awsvpc");
             assert.equal(task.family, `${project.name}-test`, "the family carries the stack name so stacks do not share it");
-            assert.equal(task.executionRoleArn, "arn:aws:iam:us-east-1:123456789012:execution");
-            assert.equal(task.taskRoleArn, "arn:aws:iam:us-east-1:123456789012:task");
+            assert.equal(task.executionRoleArn, "arn:aws:iam:us-east-1:123456789012:calculator-execution");
+            assert.equal(task.taskRoleArn, "arn:aws:iam:us-east-1:123456789012:calculator-task");
         });
 
         it("makes a valid task family of any stack name the CLI allows", async function () {
@@ -1036,7 +1024,7 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("gives the execution role only AmazonECSTaskExecutionRolePolicy and the task role nothing", function () {
-            for (const name of ["execution", "task"]) {
+            for (const name of ["calculator-execution", "calculator-task"]) {
                 const trust = JSON.parse(defaults.inputs(T.role, name).assumeRolePolicy);
                 assert.equal(trust.Statement.length, 1);
                 assert.deepEqual(trust.Statement[0].Principal, { Service: "ecs-tasks.amazonaws.com" });
@@ -1047,7 +1035,10 @@ describe("program (Pulumi mocks)", function () {
             }
             const attachments = defaults.all(T.attachment).map((a) => defaults.inputs(T.attachment, a.name));
             assert.deepEqual(attachments, [
-                { role: autoName("execution"), policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" },
+                {
+                    role: autoName("calculator-execution"),
+                    policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                },
             ]);
             assert.equal(defaults.all(T.rolePolicy).length, 0);
         });
@@ -1059,14 +1050,17 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(svc.waitForSteadyState, true);
             assert.equal(svc.networkConfiguration.assignPublicIp, true);
             assert.deepEqual(svc.loadBalancers, [
-                { targetGroupArn: "arn:aws:lb:us-east-1:123456789012:app", containerName: "app", containerPort: 8080 },
+                { targetGroupArn: "arn:aws:lb:us-east-1:123456789012:calculator-app", containerName: "app", containerPort: 8080 },
             ]);
             assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
             assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
-            assert.ok(defaults.one(T.service).dependsOn.includes(`${T.listener}::http`), "the service must wait for the listener");
+            assert.ok(
+                defaults.one(T.service).dependsOn.includes(`${T.listener}::calculator-http`),
+                "the service must wait for the listener",
+            );
             // A task that starts before the role may pull the image fails to start.
             assert.ok(
-                defaults.one(T.service).dependsOn.includes(`${T.attachment}::execution`),
+                defaults.one(T.service).dependsOn.includes(`${T.attachment}::calculator-execution`),
                 "the service must wait for the execution role's policy",
             );
         });
@@ -1090,7 +1084,10 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(refusedUpdates(defaults, spot), []);
             assert.deepEqual(refusedUpdates(spot, defaults), []);
             // Updated in place, not replaced: the service keeps its name and its autoscaling target.
-            assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [`${T.capacity}::capacity`, `${T.service}::app`]);
+            assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [
+                `${T.capacity}::calculator-capacity`,
+                `${T.service}::calculator-app`,
+            ]);
         });
 
         it("the provider rule the spot toggle depends on: a strategy change without forceNewDeployment is refused", async function () {
@@ -1102,7 +1099,7 @@ describe("program (Pulumi mocks)", function () {
                 ),
             });
             assert.deepEqual(refusedUpdates(defaults, withoutForce), [
-                `${T.service}::app: force_new_deployment should be true when capacity_provider_strategy is being updated (terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff)`,
+                `${T.service}::calculator-app: force_new_deployment should be true when capacity_provider_strategy is being updated (terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff)`,
             ]);
         });
 
@@ -1128,7 +1125,7 @@ describe("program (Pulumi mocks)", function () {
             const requests = policies.find((p) => p.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
             assert.match(
                 requests.predefinedMetricSpecification.resourceLabel,
-                /^app\/lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/app-[0-9a-f]+\/[0-9a-f]+$/,
+                /^app\/calculator-lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/calculator-app-[0-9a-f]+\/[0-9a-f]+$/,
             );
         });
     });
@@ -1238,11 +1235,11 @@ describe("program (Pulumi mocks)", function () {
                 "serviceName",
                 "url",
             ]);
-            assert.equal(o.url, `http://${autoName("lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
+            assert.equal(o.url, `http://${autoName("calculator-lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
             assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/calculator-/);
-            assert.match(String(o.clusterName), /^cluster-/);
-            assert.match(String(o.serviceName), /^app-/);
-            assert.match(String(o.logGroupName), /^logs-/);
+            assert.match(String(o.clusterName), /^calculator-cluster-/);
+            assert.match(String(o.serviceName), /^calculator-app-/);
+            assert.match(String(o.logGroupName), /^calculator-logs-/);
             assert.equal(typeof o.imageSizeBytes, "number");
         });
     });
@@ -1265,21 +1262,21 @@ describe("program (Pulumi mocks)", function () {
                 assert.deepEqual(refusedUpdates(live, next), []);
                 const plan = planUpdate(live, next);
                 const op = (type: string, name: string) => plan.find((s) => s.type === type && s.name === name)?.op;
-                assert.equal(op(T.lb, "lb"), "replace");
+                assert.equal(op(T.lb, "calculator-lb"), "replace");
                 assert.deepEqual(plan.find((s) => s.type === T.lb)?.replacedBy, ["replacementTrigger"]);
                 for (const [type, name] of [
-                    [T.sg, "load-balancer"],
-                    [T.sg, "tasks"],
-                    [T.tg, "app"],
-                    [T.listener, "http"],
-                    [T.ingress, "tasks-from-load-balancer"],
-                    [T.egress, "load-balancer-to-tasks"],
+                    [T.sg, "calculator-load-balancer"],
+                    [T.sg, "calculator-tasks"],
+                    [T.tg, "calculator-app"],
+                    [T.listener, "calculator-http"],
+                    [T.ingress, "calculator-tasks-from-load-balancer"],
+                    [T.egress, "calculator-load-balancer-to-tasks"],
                 ]) {
                     assert.equal(op(type, name), "replace", `${type}::${name}`);
                 }
                 // The service moves its tasks to the new subnets and target group in place.
-                assert.equal(op(T.service, "app"), "update");
-                assert.equal(op(T.cluster, "cluster"), "same");
+                assert.equal(op(T.service, "calculator-app"), "update");
+                assert.equal(op(T.cluster, "calculator-cluster"), "same");
             });
         }
 
@@ -1293,26 +1290,29 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(refused.length, 1, refused.join("\n"));
             assert.match(
                 refused[0],
-                /^aws:lb\/loadBalancer:LoadBalancer::lb: InvalidConfigurationRequest: public-1-id, public-2-id, load-balancer-id not in the load balancer's VPC vpc-default/,
+                /^aws:lb\/loadBalancer:LoadBalancer::calculator-lb: InvalidConfigurationRequest: calculator-public-1-id, calculator-public-2-id, calculator-load-balancer-id not in the load balancer's VPC vpc-default/,
             );
         });
 
         it("an unchanged stack updates nothing; a new image replaces only the task definition and updates the service", async function () {
             const [again, rebuilt] = await Promise.all([runUncached(), runUncached({ fake: { imageDigest: `sha256:${"e".repeat(64)}` } })]);
             assert.deepEqual(planSummary(planUpdate(defaults, again)), []);
-            assert.deepEqual(planSummary(planUpdate(defaults, rebuilt)), [`${T.taskDef}::app replace`, `${T.service}::app update`].sort());
+            assert.deepEqual(
+                planSummary(planUpdate(defaults, rebuilt)),
+                [`${T.taskDef}::calculator-app replace`, `${T.service}::calculator-app update`].sort(),
+            );
         });
 
         it("turning the domain on: HTTP turns into a redirect only once the HTTPS listener serves", async function () {
             const withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
             assert.ok(
-                withDomain.one(T.listener, "http").dependsOn.includes(`${T.listener}::https`),
+                withDomain.one(T.listener, "calculator-http").dependsOn.includes(`${T.listener}::calculator-https`),
                 "the redirect does not wait for HTTPS",
             );
-            assert.deepEqual(defaults.one(T.listener, "http").dependsOn, []);
+            assert.deepEqual(defaults.one(T.listener, "calculator-http").dependsOn, []);
             const plan = planUpdate(defaults, withDomain);
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === "http")?.op, "update");
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === "https")?.op, "create");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === "calculator-http")?.op, "update");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === "calculator-https")?.op, "create");
             assert.deepEqual(refusedUpdates(defaults, withDomain), []);
         });
     });
@@ -1330,7 +1330,7 @@ describe("program (Pulumi mocks)", function () {
                 assert.equal(preview.outputs[key], unknownMarker, key);
             }
             // Auto-names are made before the preview.
-            assert.match(String(preview.outputs.serviceName), /^app-/);
+            assert.match(String(preview.outputs.serviceName), /^calculator-app-/);
             assert.equal(preview.inputs(T.taskDef).containerDefinitions, unknownMarker);
             assert.equal(preview.calls("aws:ec2/getVpcs:getVpcs").length, 1, "the default VPC is checked at preview");
             assert.deepEqual(preview.inputs(T.lb).subnets, ["subnet-a", "subnet-b", "subnet-c"]);
@@ -1357,7 +1357,10 @@ describe("program (Pulumi mocks)", function () {
 
         it("a new image digest changes only the task definition and the service", async function () {
             const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"c".repeat(64)}` } });
-            assert.deepEqual(changedResources(defaults, rebuilt).map(shortUrn), [`${T.taskDef}::app`, `${T.service}::app`].sort());
+            assert.deepEqual(
+                changedResources(defaults, rebuilt).map(shortUrn),
+                [`${T.taskDef}::calculator-app`, `${T.service}::calculator-app`].sort(),
+            );
             assert.notEqual(rebuilt.outputs.imageRef, defaults.outputs.imageRef);
         });
 
@@ -1373,16 +1376,16 @@ describe("program (Pulumi mocks)", function () {
             }
             assert.deepEqual(
                 changedResources(defaults, changed).map(shortUrn),
-                [`${T.image}::image`, `${T.taskDef}::app`, `${T.service}::app`].sort(),
+                [`${T.image}::calculator-image`, `${T.taskDef}::calculator-app`, `${T.service}::calculator-app`].sort(),
             );
             // As `pulumi up` takes it: the new version is asked of the registry afresh.
             assert.deepEqual(
                 planSummary(planUpdate(defaults, changed)),
                 [
-                    `${T.image}::image update`,
-                    `${T.stash}::image-in-registry replace`,
-                    `${T.taskDef}::app replace`,
-                    `${T.service}::app update`,
+                    `${T.image}::calculator-image update`,
+                    `${T.stash}::calculator-image-in-registry replace`,
+                    `${T.taskDef}::calculator-app replace`,
+                    `${T.service}::calculator-app update`,
                 ].sort(),
             );
         });
@@ -1392,7 +1395,7 @@ describe("program (Pulumi mocks)", function () {
             const scaled = await runUncached({ set: { desiredCount: "2" } });
             assert.deepEqual(changedResources(defaults, scaled), []);
             const bounds = await runUncached({ set: { minCount: "2", desiredCount: "2" } });
-            assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::app`]);
+            assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::calculator-app`]);
         });
 
         it("with every option on, an unchanged re-run still gives identical inputs", async function () {
@@ -1409,14 +1412,14 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(publicTasks, privateTasks).map(shortUrn),
                 [
-                    `${T.service}::app`,
-                    "aws:ec2/eip:Eip::nat",
-                    `${T.nat}::nat`,
-                    `${T.routeTable}::private`,
-                    `${T.subnet}::private-1`,
-                    `${T.subnet}::private-2`,
-                    `${T.routeAssoc}::private-1`,
-                    `${T.routeAssoc}::private-2`,
+                    `${T.service}::calculator-app`,
+                    "aws:ec2/eip:Eip::calculator-nat",
+                    `${T.nat}::calculator-nat`,
+                    `${T.routeTable}::calculator-private`,
+                    `${T.subnet}::calculator-private-1`,
+                    `${T.subnet}::calculator-private-2`,
+                    `${T.routeAssoc}::calculator-private-1`,
+                    `${T.routeAssoc}::calculator-private-2`,
                 ].sort(),
             );
         });

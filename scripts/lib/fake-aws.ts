@@ -226,6 +226,14 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                     Object.assign(state, { arn: undefined, fqdn });
                     break;
                 }
+                case "aws:ssm/parameter:Parameter":
+                    // PutParameter: each new value is a new version (a stand-in number here, changing with the value).
+                    Object.assign(state, {
+                        name,
+                        arn: `arn:aws:ssm:${r}:${account}:parameter/${name}`,
+                        version: revisionOf(args.inputs.value) % 1000,
+                    });
+                    break;
                 case "pulumi:index:Stash":
                     // The engine's own resource: it keeps the value it was created with.
                     return { id: `${args.name}-id`, state: { input: args.inputs.input, output: args.inputs.input } };

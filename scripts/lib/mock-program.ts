@@ -198,7 +198,14 @@ function aliasUrn(
 ): string {
     const a = alias as pulumi.Alias;
     const plain = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
-    if (typeof alias === "string" || a.parent !== undefined || a.parentUrn !== undefined || a.stack !== undefined || a.project !== undefined || !plain(a.name) || !plain(a.type)) {
+    if (
+        typeof alias === "string" ||
+        a.parent !== undefined ||
+        a.stack !== undefined ||
+        a.project !== undefined ||
+        !plain(a.name) ||
+        !plain(a.type)
+    ) {
         throw new Error(`alias of ${qualifiedType}::${name}: only a former name or type is modelled here`);
     }
     const formerType = a.type === undefined ? qualifiedType : `${qualifiedType.slice(0, qualifiedType.length - type.length)}${a.type}`;

@@ -5,33 +5,10 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
+import { cliValue as scalar, readProject } from "../../infra/project";
 import { repoRoot } from "./docker";
 
-export interface ProjectConfigKey {
-    type: "string" | "integer" | "boolean";
-    default: string;
-    description: string;
-}
-
-export interface Project {
-    name: string;
-    /** The folder the program runs in (the CLI's working directory for it and its providers). */
-    programDir: string;
-    config: Record<string, ProjectConfigKey>;
-}
-
-export function readProject(root = repoRoot): Project {
-    const doc = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
-        name: string;
-        main?: string;
-        config?: Record<string, { type: ProjectConfigKey["type"]; default?: unknown; description?: string }>;
-    };
-    const config: Record<string, ProjectConfigKey> = {};
-    for (const [key, decl] of Object.entries(doc.config ?? {})) {
-        config[key] = { type: decl.type, default: scalar(decl.default), description: decl.description ?? "" };
-    }
-    return { name: doc.name, programDir: path.resolve(root, doc.main ?? "."), config };
-}
+export { readProject };
 
 /** The stack file's `config:` map, values as strings (the CLI stores them so). */
 export function readStackFile(stack: string, root = repoRoot): Record<string, string> {
@@ -47,13 +24,6 @@ export function readStackFile(stack: string, root = repoRoot): Record<string, st
         out[k] = scalar(v);
     }
     return out;
-}
-
-/** A config value as the CLI passes it: scalars as text, structures as JSON. */
-function scalar(v: unknown): string {
-    if (v === undefined || v === null) return "";
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
-    return JSON.stringify(v);
 }
 
 export function listStacks(root = repoRoot): string[] {

@@ -1,0 +1,331 @@
+// What a team adopting this repository does first: its own service, the
+// settings and secrets it reads, a second service; and what a stack deployed
+// before components were named from their own name sees on its next update.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+
+import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from "../infra/service";
+import { repoRoot } from "../scripts/lib/docker";
+import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "./harness";
+import { buildUnderMocks } from "./in-process";
+
+const T = {
+    taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+    service: "aws:ecs/service:Service",
+    parameter: "aws:ssm/parameter:Parameter",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    tg: "aws:lb/targetGroup:TargetGroup",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+};
+const project = "go-fargate-calculator";
+
+function containerOf(run: Run) {
+    const defs = JSON.parse(run.inputs(T.taskDef).containerDefinitions);
+    assert.equal(defs.length, 1);
+    return defs[0];
+}
+const envOf = (run: Run) => Object.fromEntries(containerOf(run).environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+const ssmArn = "arn:aws:ssm:us-east-1:123456789012:parameter/shared/db-url";
+const secretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::";
+const kmsKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001";
+
+describe("template: adopting it", function () {
+    this.timeout(120_000);
+
+    describe("components named from their own name", function () {
+        it("a stack deployed before the change upgrades without replacing anything: every URN it has is a resource's URN or alias", async function () {
+            const before = JSON.parse(fs.readFileSync(path.join(repoRoot, "test", "fixtures", "urns-before-component-names.json"), "utf8"));
+            const configs: Record<string, Record<string, string>> = {
+                defaults: {},
+                "every option": {
+                    vpc: "new",
+                    natGateway: "true",
+                    domainName: "calc.example.com",
+                    accessLogs: "true",
+                    compareSingleStage: "true",
+                    spot: "true",
+                },
+            };
+            for (const [label, set] of Object.entries(configs)) {
+                const now = await runUnderMocks({ set, stack: "dev" });
+                const known = new Map<string, string>();
+                for (const r of now.resources) for (const u of [r.urn, ...r.aliases]) known.set(u, r.urn);
+                const lost = (before[label] as string[]).filter((u) => !known.has(u));
+                assert.deepEqual(lost, [], `${label}: these would be deleted and made anew`);
+                // And nothing new: the same resources, under their new names.
+                assert.equal(now.resources.length, before[label].length, label);
+                // The task family the stack had, so the task definition is not replaced either.
+                assert.equal(now.inputs(T.taskDef).family, `${project}-dev`);
+            }
+        });
+
+        it("two WebServices in one stack get distinct URNs, names, task families, target groups and log groups", async function () {
+            const made = await buildUnderMocks("two-services", (opts) => {
+                new WebService("orders", serviceArgs({ port: 8080 }), opts);
+                new WebService("billing", serviceArgs({ port: 9090, healthCheckPath: "/health" }), opts);
+            });
+            const urns = made.map((m) => m.urn);
+            assert.deepEqual(
+                urns.filter((u, i) => urns.indexOf(u) !== i),
+                [],
+                "no URN twice",
+            );
+            const of = (type: string, service: string) =>
+                made.filter((m) => m.type === type && m.parent === `calculator:index:WebService::${service}`);
+            const families = ["orders", "billing"].map((s) => of(T.taskDef, s)[0].inputs.family);
+            assert.deepEqual(families, [taskFamily(project, "test", "orders"), taskFamily(project, "test", "billing")]);
+            assert.deepEqual(families, [`${project}-test-orders`, `${project}-test-billing`]);
+            const names = (type: string) => ["orders", "billing"].map((s) => of(type, s)[0].state.name);
+            for (const type of [T.tg, T.logGroup, T.service]) {
+                const [a, b] = names(type);
+                assert.ok(a && b && a !== b, `${type}: ${a} / ${b}`);
+            }
+            // Each service's contract reaches its own target group.
+            assert.deepEqual(
+                ["orders", "billing"].map((s) => [
+                    of(T.tg, s)[0].inputs.port,
+                    (of(T.tg, s)[0].inputs.healthCheck as { path: string }).path,
+                ]),
+                [
+                    [8080, "/healthz"],
+                    [9090, "/health"],
+                ],
+            );
+        });
+
+        it("refuses a container contract that cannot run, saying why", function () {
+            assert.throws(
+                () =>
+                    new WebService(
+                        "bad",
+                        serviceArgs({ port: 80, user: "0", environment: { PORT: "1" }, secrets: { "A-B": { valueFrom: ssmArn } } }),
+                    ),
+                (err: Error) =>
+                    /port 80: a TCP port from 1024/.test(err.message) &&
+                    /user "0": a non-root uid/.test(err.message) &&
+                    /PORT: set by the service from its port/.test(err.message) &&
+                    /A-B: not an environment variable name/.test(err.message),
+            );
+        });
+    });
+
+    describe("the container's contract is the calculator's, in index.ts", function () {
+        it("the task runs what the calculator's contract says: port, health check, user, stop timeout, its settings", async function () {
+            const run = await runUnderMocks();
+            const c = containerOf(run);
+            assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
+            assert.equal(c.user, "65532:65532");
+            assert.equal(c.stopTimeout, 30);
+            assert.deepEqual(envOf(run), { IDLE_TIMEOUT: "65s", PORT: "8080", SHUTDOWN_TIMEOUT: "20s" });
+            assert.equal(run.inputs(T.tg).healthCheck.path, "/healthz");
+            assert.equal(run.inputs(T.tg).protocolVersion, "HTTP1");
+            assert.equal(run.inputs("docker:index/image:Image").build.target, "runtime");
+        });
+    });
+
+    describe("config environment", function () {
+        it("a setting set with --path reaches the container, and only the task definition and the service change", async function () {
+            const [plain, withSetting] = await Promise.all([
+                runUnderMocks(),
+                runUnderMocks({ set: { environment: JSON.stringify({ FEATURE_X: "on", LOG_LEVEL: "debug", RETRIES: 3 }) } }),
+            ]);
+            assert.deepEqual(envOf(withSetting), { ...envOf(plain), FEATURE_X: "on", LOG_LEVEL: "debug", RETRIES: "3" });
+            assert.deepEqual(changedResources(plain, withSetting).map(shortUrn), [
+                `${T.service}::calculator-app`,
+                `${T.taskDef}::calculator-app`,
+            ]);
+        });
+
+        const refused: [string, Record<string, unknown>, RegExp][] = [
+            ["a name the service sets", { PORT: "9000" }, /go-fargate-calculator:environment\.PORT: PORT is set by the service itself/],
+            [
+                "a name its contract sets",
+                { SHUTDOWN_TIMEOUT: "1s" },
+                /environment\.SHUTDOWN_TIMEOUT: SHUTDOWN_TIMEOUT is set by the service itself/,
+            ],
+            ["a name ECS sets", { ECS_CONTAINER_METADATA_URI: "x" }, /environment\.ECS_CONTAINER_METADATA_URI: .* is set by ECS/],
+            ["a name no shell takes", { "FEATURE-X": "on" }, /environment\.FEATURE-X: "FEATURE-X" is not an environment variable name/],
+            ["a value that is a map", { FEATURE_X: { a: 1 } }, /environment\.FEATURE_X is not a text value/],
+        ];
+        for (const [what, value, message] of refused) {
+            it(`refuses ${what}, naming the key`, async function () {
+                assert.match(await failureOf({ set: { environment: JSON.stringify(value) } }), message);
+            });
+        }
+        it("refuses a value that is not a map", async function () {
+            assert.match(
+                await failureOf({ set: { environment: "FEATURE_X=on" } }),
+                /go-fargate-calculator:environment is not a map of names to values/,
+            );
+        });
+    });
+
+    describe("config secrets", function () {
+        const stored = { DB_PASSWORD: "hunter2-s3cret" };
+        const withSecrets = (extra: Record<string, string> = {}, values: Record<string, string> = stored) => ({
+            set: { secrets: JSON.stringify({ DB_URL: ssmArn, DB_USER: secretArn, ...values }), ...extra },
+            secretKeys: [`${project}:secrets`],
+        });
+
+        it("reaches the container through the task definition's secrets, never in clear text", async function () {
+            const run = await runUnderMocks(withSecrets());
+            const c = containerOf(run);
+            const parameter = run.one(T.parameter);
+            assert.deepEqual(c.secrets, [
+                { name: "DB_PASSWORD", valueFrom: parameter.state?.arn },
+                { name: "DB_URL", valueFrom: ssmArn },
+                { name: "DB_USER", valueFrom: secretArn },
+            ]);
+            assert.equal(
+                c.environment.some((e: { name: string }) => e.name.startsWith("DB_")),
+                false,
+            );
+            // The stored value: a SecureString the stack owns, its value a secret in the state.
+            assert.equal(parameter.inputs.type, "SecureString");
+            assert.ok(isSecret(parameter.inputs.value), "the parameter's value is kept secret");
+            assert.equal(run.inputs(T.parameter).value, stored.DB_PASSWORD);
+            const everywhere =
+                JSON.stringify(run.resources.filter((r) => r.type !== T.parameter).map((r) => r.inputs)) + JSON.stringify(run.outputs);
+            assert.ok(!everywhere.includes(stored.DB_PASSWORD), "the value appears nowhere but in the parameter");
+            assert.ok(
+                run.one(T.service).dependsOn.includes(`${T.rolePolicy}::calculator-execution-secrets`),
+                "tasks start once they may read them",
+            );
+        });
+
+        it("lets the execution role read exactly those secrets, and decrypt only with the customer key named", async function () {
+            const [run, withKey] = await Promise.all([
+                runUnderMocks(withSecrets()),
+                runUnderMocks(withSecrets({ secretsKmsKeyArn: kmsKey })),
+            ]);
+            const policy = JSON.parse(run.inputs(T.rolePolicy).policy);
+            const parameterArn = String(run.one(T.parameter).state?.arn);
+            assert.deepEqual(policy.Statement, [
+                { Sid: "Parameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: [parameterArn, ssmArn].sort() },
+                {
+                    Sid: "Secrets",
+                    Effect: "Allow",
+                    Action: "secretsmanager:GetSecretValue",
+                    Resource: ["arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"],
+                },
+            ]);
+            const keyed = JSON.parse(withKey.inputs(T.rolePolicy).policy);
+            assert.deepEqual(keyed.Statement.at(-1), { Sid: "CustomerKey", Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKey });
+            assert.equal(JSON.stringify(policy).includes("*"), false, "no wildcard");
+            assert.equal(secretsPolicy([ssmArn]).includes("kms"), false);
+        });
+
+        it("a stack without secrets has no parameter, no secrets policy and no secrets in the task", async function () {
+            const run = await runUnderMocks();
+            assert.equal(run.all(T.parameter).length + run.all(T.rolePolicy).length, 0);
+            assert.equal(containerOf(run).secrets, undefined);
+        });
+
+        it("rotating a value changes only the parameter, the task definition and the service (new tasks read it)", async function () {
+            const [a, b] = await Promise.all([
+                runUnderMocks(withSecrets()),
+                runUnderMocks(withSecrets({}, { DB_PASSWORD: "rotated-value" })),
+            ]);
+            assert.deepEqual(changedResources(a, b).map(shortUrn), [
+                `${T.service}::calculator-app`,
+                `${T.taskDef}::calculator-app`,
+                `${T.parameter}::calculator-secret-DB_PASSWORD`,
+            ]);
+        });
+
+        it("adding one, or turning secrets on, changes only the parameter, the role's policy, the task definition and the service", async function () {
+            const [none, one, two] = await Promise.all([
+                runUnderMocks(),
+                runUnderMocks({ set: { secrets: JSON.stringify(stored) }, secretKeys: [`${project}:secrets`] }),
+                runUnderMocks(withSecrets()),
+            ]);
+            assert.deepEqual(changedResources(none, one).map(shortUrn), [
+                `${T.service}::calculator-app`,
+                `${T.taskDef}::calculator-app`,
+                `${T.rolePolicy}::calculator-execution-secrets`,
+                `${T.parameter}::calculator-secret-DB_PASSWORD`,
+            ]);
+            assert.deepEqual(changedResources(one, two).map(shortUrn), [
+                `${T.service}::calculator-app`,
+                `${T.taskDef}::calculator-app`,
+                `${T.rolePolicy}::calculator-execution-secrets`,
+            ]);
+        });
+
+        const refused: [string, Parameters<typeof failureOf>[0], RegExp][] = [
+            [
+                "a plain-text value (not set with --secret), without echoing it",
+                { set: { secrets: JSON.stringify({ DB_PASSWORD: "hunter2" }) } },
+                /secrets\.DB_PASSWORD is plain text and not an ARN; a value must be encrypted in the stack: pulumi config set --secret --path 'secrets\.DB_PASSWORD'/,
+            ],
+            [
+                "an ARN of another service",
+                { set: { secrets: JSON.stringify({ BUCKET: "arn:aws:s3:::my-bucket" }) } },
+                /secrets\.BUCKET is "arn:aws:s3:::my-bucket", which is not an SSM parameter .* or Secrets Manager secret/,
+            ],
+            [
+                "an ARN of another region, at preview",
+                { set: { secrets: JSON.stringify({ DB_URL: ssmArn.replace("us-east-1", "eu-west-1") }) } },
+                /secrets\.DB_URL names arn:aws:ssm:eu-west-1:.*, in eu-west-1; the stack is in us-east-1/,
+            ],
+            [
+                "a name set both as a setting and as a secret",
+                { set: { secrets: JSON.stringify({ DB_URL: ssmArn }), environment: JSON.stringify({ DB_URL: "x" }) } },
+                /secrets\.DB_URL and go-fargate-calculator:environment\.DB_URL both set DB_URL; keep one/,
+            ],
+            [
+                "a name the service sets",
+                { set: { secrets: JSON.stringify({ PORT: ssmArn }) } },
+                /secrets\.PORT: PORT is set by the service itself/,
+            ],
+            [
+                "a KMS key that is an alias",
+                { set: { secrets: JSON.stringify({ DB_URL: ssmArn }), secretsKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:alias/mine" } },
+                /secretsKmsKeyArn is .*; it accepts a KMS key ARN/,
+            ],
+            ["a KMS key without secrets", { set: { secretsKmsKeyArn: kmsKey } }, /secretsKmsKeyArn is set, but .*secrets names none/],
+        ];
+        for (const [what, opts, message] of refused) {
+            it(`refuses ${what}`, async function () {
+                const m = await failureOf(opts);
+                assert.match(m, message);
+                assert.ok(!m.includes("hunter2"), "a value is never echoed");
+            });
+        }
+    });
+});
+
+/** A WebService's arguments for a component test, with a contract of its own. */
+function serviceArgs(container: Partial<Container>): WebServiceArgs {
+    return {
+        project,
+        stack: "test",
+        vpcId: "vpc-default",
+        loadBalancerSubnetIds: ["subnet-a", "subnet-b"],
+        taskSubnetIds: ["subnet-a", "subnet-b"],
+        assignPublicIp: true,
+        imageRef: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:${"c".repeat(64)}`,
+        container: {
+            port: 8080,
+            healthCheckPath: "/healthz",
+            user: "1000:1000",
+            stopTimeoutSeconds: 10,
+            environment: {},
+            secrets: {},
+            protocolVersion: "HTTP1",
+            readonlyRootFilesystem: true,
+            ...container,
+        },
+        cpu: 256,
+        memory: 512,
+        cpuArchitecture: "X86_64",
+        desiredCount: 1,
+        minCount: 1,
+        maxCount: 2,
+        spot: false,
+        logRetentionDays: 7,
+        containerInsights: false,
+    };
+}

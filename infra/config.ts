@@ -171,7 +171,7 @@ export function loadConfig(
     // The CLI passes on keys a project does not declare without a word: a typo
     // would deploy the default silently.
     for (const key of source.keys()) {
-        if (!(configKeys as readonly string[]).includes(key)) {
+        if (!configKeys.includes(key)) {
             problems.push(
                 `${project}:${key} is not a setting of this project; did you mean ${project}:${closestKey(key)}? (Pulumi.yaml declares ${configKeys.join(", ")})`,
             );

@@ -80,7 +80,7 @@ describe("template: adopting it", function () {
             const names = (type: string) => ["orders", "billing"].map((s) => of(type, s)[0].state.name);
             for (const type of [T.tg, T.logGroup, T.service]) {
                 const [a, b] = names(type);
-                assert.ok(a && b && a !== b, `${type}: ${a} / ${b}`);
+                assert.ok(a && b && a !== b, `${type}: ${String(a)} / ${String(b)}`);
             }
             // Each service's contract reaches its own target group.
             assert.deepEqual(

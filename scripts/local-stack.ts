@@ -254,14 +254,74 @@ function outputTable(outputs: Record<string, unknown>): string {
     ].join("\n");
 }
 
-/** The container an ECS task definition describes, as the Docker Engine takes it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- container definition and Engine API JSON
-export function containerSpec(def: any, task: { cpu: string; memory: string }, labels: Record<string, string>): any {
+/**
+ * The stack's config with its secrets resolved as `npm start` can: only the Pulumi CLI decrypts a
+ * `secure:` value, and only AWS holds what an ARN names, so each of the container's secrets
+ * (`secrets.NAME`) takes its value from the variable NAME in npm start's environment. An `aws:`
+ * setting held secret is not read here (nothing talks to AWS); any other one is `missing` unless
+ * `-c` gives it.
+ */
+export function localSecrets(
+    config: Record<string, string>,
+    project: string,
+    env: NodeJS.ProcessEnv,
+): { config: Record<string, string>; secretKeys: string[]; values: Record<string, string>; missing: string[] } {
+    const isSecure = (v: unknown) => typeof v === "object" && v !== null && Object.keys(v).length === 1 && "secure" in v;
+    const parse = (v: string): unknown => {
+        try {
+            return JSON.parse(v);
+        } catch {
+            return undefined;
+        }
+    };
+    const out = { ...config };
+    const secretKeys: string[] = [];
+    const values: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const [key, raw] of Object.entries(config)) {
+        const v = parse(raw);
+        if (key === `${project}:secrets` && typeof v === "object" && v !== null) {
+            const resolved: Record<string, unknown> = {};
+            for (const [name, entry] of Object.entries(v)) {
+                const value = env[name];
+                if (value === undefined || value === "") missing.push(`${key}.${name} (set ${name} in npm start's environment)`);
+                else values[name] = value;
+                // An ARN stays an ARN (the task definition names it); a stored value becomes the value.
+                resolved[name] = isSecure(entry) ? (value ?? "") : entry;
+                if (isSecure(entry)) secretKeys.push(key);
+            }
+            out[key] = JSON.stringify(resolved);
+        } else if (isSecure(v)) {
+            if (key.startsWith("aws:")) {
+                out[key] = "(held secret; npm start does not talk to AWS)";
+                secretKeys.push(key);
+            } else {
+                missing.push(`${key} (a secure value only the Pulumi CLI decrypts; pass it with -c ${key.split(":").pop()}=VALUE)`);
+            }
+        }
+    }
+    return { config: out, secretKeys: [...new Set(secretKeys)], values, missing };
+}
+
+/** The container an ECS task definition describes, as the Docker Engine takes it; `secrets` are the values of its secrets, by name. */
+export function containerSpec(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- container definition and Engine API JSON
+    def: any,
+    task: { cpu: string; memory: string },
+    labels: Record<string, string>,
+    secrets: Record<string, string> = {},
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Engine API JSON
+): any {
     const seconds = (s: number | undefined, fallback: number) => (s ?? fallback) * 1e9;
     const hc = def.healthCheck;
+    const secretEnv = (def.secrets ?? []).map((x: { name: string }) => {
+        if (!(x.name in secrets)) throw new Fatal(`the task reads the secret ${x.name}, which npm start has no value for`);
+        return `${x.name}=${secrets[x.name]}`;
+    });
     return {
         Image: def.image,
-        Env: (def.environment ?? []).map((e: { name: string; value: string }) => `${e.name}=${e.value}`),
+        Env: [...(def.environment ?? []).map((e: { name: string; value: string }) => `${e.name}=${e.value}`), ...secretEnv],
+        Cmd: def.command,
         User: def.user,
         ExposedPorts: Object.fromEntries((def.portMappings ?? []).map((p: { containerPort: number }) => [`${p.containerPort}/tcp`, {}])),
         Healthcheck: hc
@@ -331,9 +391,16 @@ async function main(): Promise<number> {
 
     // The config first: a mistake is reported in a second, before anything slow starts.
     let config: Record<string, string>;
+    let secrets: ReturnType<typeof localSecrets>;
     try {
-        config = effectiveConfig(readStackFile(args.stack), args.set);
-        loadConfig(mapConfigSource(config, project.name), project.name);
+        secrets = localSecrets(effectiveConfig(readStackFile(args.stack), args.set), project.name, process.env);
+        if (secrets.missing.length > 0) {
+            throw new Error(
+                `the stack's secrets have no value here: only the Pulumi CLI can decrypt secure: values, and npm start does not read AWS:\n  - ${secrets.missing.join("\n  - ")}`,
+            );
+        }
+        config = secrets.config;
+        loadConfig(mapConfigSource(config, project.name), project.name, { secretKeys: secrets.secretKeys });
     } catch (err) {
         throw new Fatal((err as Error).message);
     }
@@ -359,7 +426,10 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real); its resources:`);
     let run: ProgramRun;
     try {
-        run = await Promise.race([runProgram({ stack: args.stack, config, mocks: local.mocks }), local.failure]);
+        run = await Promise.race([
+            runProgram({ stack: args.stack, config, secretKeys: secrets.secretKeys, mocks: local.mocks }),
+            local.failure,
+        ]);
     } catch (err) {
         if (err instanceof ConfigError || (err as Error).name === "ConfigError" || err instanceof ProgramError) {
             throw new Fatal((err as Error).message);
@@ -434,7 +504,7 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
     say(`starting ${name} from ${def.image}`);
     created = (async () => {
         await engine("POST", `/images/create?fromImage=${encodeURIComponent(def.image)}`); // pull by digest, as Fargate does
-        await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(def, task, labels));
+        await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, containerSpec(def, task, labels, secrets.values));
     })();
 
     try {
@@ -446,16 +516,13 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
         say(`healthy: ${healthUrl} answers ${tg.healthCheck?.matcher ?? "200"}, as the load balancer's health check wants`);
 
         if (args.check) {
-            const res = await httpRequest(`${url()}/v1/evaluate`, {
-                method: "POST",
-                headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ expression: "2*(3+4)" }),
-            });
-            const body = JSON.parse(res.body);
-            if (res.status !== 200 || body.result !== 14) {
-                throw new Fatal(`check failed: POST ${url()}/v1/evaluate answered ${res.status} ${res.body}`);
+            // One request through the stack's URL, as a client would make it: the health check's path.
+            const checkUrl = `${url()}${tg.healthCheck?.path ?? "/"}`;
+            const res = await httpRequest(checkUrl);
+            if (String(res.status) !== (tg.healthCheck?.matcher ?? "200")) {
+                throw new Fatal(`check failed: GET ${checkUrl} answered ${res.status} ${res.body}`);
             }
-            say(`check: POST ${url()}/v1/evaluate {"expression":"2*(3+4)"} -> ${res.body.trim()}`);
+            say(`check: GET ${checkUrl} -> ${res.status} ${res.body.trim()}`);
             await teardown();
             process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
             return 0;

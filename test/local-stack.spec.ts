@@ -7,7 +7,7 @@ import * as net from "net";
 import * as path from "path";
 
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
-import { waitHealthy } from "../scripts/local-stack";
+import { containerSpec, localSecrets, waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
 import { runUnderMocks } from "./harness";
 
@@ -67,7 +67,7 @@ describe("npm start (local stack on the real engine)", function () {
         assert.match(outputs.imageSize, /^\d+\.\d MB$/);
         assert.ok(outputs.singleStageImageSizeBytes > outputs.imageSizeBytes * 5, JSON.stringify(outputs));
         assert.match(outputs.imageSizeReduction, /^\d+x smaller$/);
-        assert.match(res.stderr, /"result":14/);
+        assert.match(res.stderr, new RegExp(`check: GET http://127\\.0\\.0\\.1:${port}/healthz -> 200`));
         assert.equal(await leftovers("dev"), "", "a container from the run is left");
     });
 
@@ -146,13 +146,13 @@ describe("npm start (local stack on the real engine)", function () {
             assert.equal(res.code, 0, res.stderr);
             const outputs = JSON.parse(res.stdout);
             assert.equal(outputs.url, `http://127.0.0.1:${port}`, "the local URL goes straight to the container");
-            assert.match(res.stderr, /"result":14/);
+            assert.match(res.stderr, new RegExp(`check: GET http://127\\.0\\.0\\.1:${port}/healthz -> 200`));
             if (options.includes("domainName=calc.example.com")) {
                 assert.match(
                     res.stderr,
                     /on AWS the stack serves https:\/\/calc\.example\.com; here the container serves http:\/\/127\.0\.0\.1:/,
                 );
-                assert.match(String(outputs.accessLogsBucket), /^access-logs-/);
+                assert.match(String(outputs.accessLogsBucket), /^calculator-access-logs-/);
             }
             assert.equal(await leftovers("dev"), "");
         }
@@ -287,6 +287,65 @@ describe("npm start (local stack on the real engine)", function () {
             } finally {
                 holder.close();
             }
+        });
+
+        it("a stack with secrets and no values for them here: names each, before anything is built", async function () {
+            const stackFile = path.join(repoRoot, "Pulumi.local-secrets.yaml");
+            fs.writeFileSync(
+                stackFile,
+                [
+                    "config:",
+                    "  aws:region: us-east-1",
+                    `  ${project}:secrets:`,
+                    "    DB_PASSWORD:",
+                    "      secure: v1:AAAABBBBCCCCDDDD",
+                    "    DB_URL: arn:aws:ssm:us-east-1:123456789012:parameter/shared/db-url",
+                    "",
+                ].join("\n"),
+            );
+            try {
+                const env = { ...process.env };
+                delete env.DB_PASSWORD;
+                delete env.DB_URL;
+                const res = await runLocal(["--check", "--stack", "local-secrets"], env);
+                assert.equal(res.code, 1);
+                assert.match(res.stderr, /only the Pulumi CLI can decrypt secure: values/);
+                assert.match(res.stderr, /secrets\.DB_PASSWORD \(set DB_PASSWORD in npm start's environment\)/);
+                assert.match(res.stderr, /secrets\.DB_URL \(set DB_URL in npm start's environment\)/);
+                assert.doesNotMatch(res.stderr, /building|v1:AAAA/);
+                assert.equal(await leftovers("local-secrets"), "");
+            } finally {
+                fs.rmSync(stackFile, { force: true });
+            }
+        });
+
+        it("secrets take their values from npm start's environment, and reach the container as variables", function () {
+            const config = {
+                [`${project}:secrets`]: JSON.stringify({
+                    DB_PASSWORD: { secure: "v1:AAAA" },
+                    DB_URL: "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+                }),
+                "aws:accessKey": JSON.stringify({ secure: "v1:BBBB" }),
+                [`${project}:domainName`]: JSON.stringify({ secure: "v1:CCCC" }),
+            };
+            const got = localSecrets(config, project, { DB_PASSWORD: "pw", DB_URL: "postgres://db" });
+            assert.deepEqual(JSON.parse(got.config[`${project}:secrets`]), {
+                DB_PASSWORD: "pw",
+                DB_URL: "arn:aws:ssm:us-east-1:123456789012:parameter/x",
+            });
+            assert.deepEqual(got.secretKeys.sort(), ["aws:accessKey", `${project}:secrets`]);
+            assert.deepEqual(got.values, { DB_PASSWORD: "pw", DB_URL: "postgres://db" });
+            assert.ok(!got.config["aws:accessKey"].includes("v1:"), "no ciphertext passed on as a value");
+            assert.deepEqual(got.missing, [
+                `${project}:domainName (a secure value only the Pulumi CLI decrypts; pass it with -c domainName=VALUE)`,
+            ]);
+            const spec = containerSpec(
+                { image: "x", environment: [{ name: "A", value: "1" }], secrets: [{ name: "DB_PASSWORD", valueFrom: "arn:…" }] },
+                { cpu: "256", memory: "512" },
+                {},
+                got.values,
+            );
+            assert.deepEqual(spec.Env, ["A=1", "DB_PASSWORD=pw"]);
         });
 
         it("no Docker engine: says how to get one", async function () {

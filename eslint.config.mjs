@@ -26,4 +26,14 @@ export default tseslint.config(
         },
     },
     { files: ["eslint.config.mjs"], ...tseslint.configs.disableTypeChecked },
+    {
+        files: ["**/*.cjs"],
+        ...tseslint.configs.disableTypeChecked,
+        languageOptions: {
+            ...tseslint.configs.disableTypeChecked.languageOptions,
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "readonly", __dirname: "readonly", process: "readonly" },
+        },
+        rules: { ...tseslint.configs.disableTypeChecked.rules, "@typescript-eslint/no-require-imports": "off" },
+    },
 );

@@ -4,6 +4,7 @@
 // clone, a shallow CI clone and a copy at another path, and a commit that does
 // not touch those files changes nothing. No git history, clock or absolute
 // path goes into the image's inputs.
+import dockerignore, { Ignore } from "@balena/dockerignore";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -41,94 +42,27 @@ export function repositoryUrl(projectDir: string): string | undefined {
     return url;
 }
 
-/** One line of a .dockerignore, compiled. */
-interface IgnorePattern {
-    exclusion: boolean;
-    regexp: RegExp;
-}
-
-/** filepath.Clean for slash-separated relative paths. */
-function clean(p: string): string {
-    const out = path.posix.normalize(p).replace(/(.)\/+$/, "$1");
-    return out === "" ? "." : out;
-}
-
 /**
- * A .dockerignore pattern as a regular expression, as Docker compiles it
- * (moby/patternmatcher): `*` and `?` stop at `/`, `**` spans folders, `\`
- * escapes the next character.
+ * What contextDir/.dockerignore leaves out of the build context, read as the engine reads it:
+ * @balena/dockerignore ports moby's rules (`*` and `?` stop at `/`, `**` spans folders, the last
+ * matching line decides, a line matching a parent folder counts), case-sensitive as on Linux.
  */
-function compile(pattern: string): RegExp {
-    let re = "^";
-    for (let i = 0; i < pattern.length; i++) {
-        const ch = pattern[i];
-        if (ch === "*") {
-            if (pattern[i + 1] === "*") {
-                i++;
-                if (pattern[i + 1] === "/") i++; // "**/" is "**"
-                re += i + 1 >= pattern.length ? ".*" : "(.*/)?";
-            } else {
-                re += "[^/]*";
-            }
-        } else if (ch === "?") {
-            re += "[^/]";
-        } else if (".+()|{}$".includes(ch)) {
-            re += `\\${ch}`;
-        } else if (ch === "\\") {
-            re += i + 1 < pattern.length ? `\\${pattern[++i]}` : "\\\\";
-        } else {
-            re += ch; // "[" and "]" keep their meaning, as in filepath.Match
-        }
-    }
-    return new RegExp(`${re}$`);
-}
-
-/** The patterns of contextDir/.dockerignore (none when there is no such file). */
-export function readDockerignore(contextDir: string): IgnorePattern[] {
+function dockerignoreOf(contextDir: string): Ignore {
     const file = path.join(contextDir, ".dockerignore");
-    if (!fs.existsSync(file)) return [];
-    const patterns: IgnorePattern[] = [];
-    for (const line of fs
-        .readFileSync(file, "utf8")
-        .replace(/^\uFEFF/, "")
-        .split(/\r?\n/)) {
-        if (line.startsWith("#")) continue;
-        let p = line.trim();
-        if (p === "") continue;
-        const exclusion = p.startsWith("!");
-        if (exclusion) p = p.slice(1).trim();
-        if (p === "") throw new Error(`${file}: illegal exclusion pattern "!"`);
-        p = clean(p);
-        if (p.length > 1 && p.startsWith("/")) p = p.slice(1);
-        patterns.push({ exclusion, regexp: compile(p) });
-    }
-    return patterns;
-}
-
-/** Whether .dockerignore leaves a file out: the last pattern matching it or a folder above it decides. */
-export function ignored(patterns: IgnorePattern[], file: string): boolean {
-    const parents = path.posix.dirname(file) === "." ? [] : path.posix.dirname(file).split("/");
-    let matched = false;
-    for (const p of patterns) {
-        if (p.exclusion !== matched) continue; // cannot change the outcome
-        let match = p.regexp.test(file);
-        for (let i = 0; !match && i < parents.length; i++) {
-            match = p.regexp.test(parents.slice(0, i + 1).join("/"));
-        }
-        if (match) matched = !p.exclusion;
-    }
-    return matched;
+    // The engine drops a UTF-8 byte-order mark before reading the lines.
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "") : "";
+    return dockerignore({ ignorecase: false }).add(text);
 }
 
 /** The files (and symbolic links) the build context holds, relative and sorted. */
 export function contextFiles(contextDir: string): string[] {
-    const patterns = readDockerignore(contextDir);
+    const rules = dockerignoreOf(contextDir);
     const files: string[] = [];
     const walk = (rel: string) => {
         for (const entry of fs.readdirSync(path.join(contextDir, rel), { withFileTypes: true })) {
             const p = rel === "" ? entry.name : `${rel}/${entry.name}`;
             if (entry.isDirectory()) walk(p);
-            else if ((entry.isFile() || entry.isSymbolicLink()) && !ignored(patterns, p)) files.push(p);
+            else if ((entry.isFile() || entry.isSymbolicLink()) && !rules.ignores(p)) files.push(p);
         }
     };
     walk("");

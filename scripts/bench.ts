@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
 
 import { humanBytes } from "../infra/size";
 import {
@@ -25,16 +26,20 @@ import {
     sleep,
     waitForStatus,
 } from "./lib/docker";
-import { runUncached } from "../test/harness";
+import { runUncached } from "./lib/harness";
 
-const argv = process.argv.slice(2);
-const json = argv.includes("--json");
-const runsArg = argv.indexOf("--runs");
-const runs = runsArg >= 0 ? Number(argv[runsArg + 1]) : 3;
-if (!Number.isInteger(runs) || runs < 1) {
-    process.stderr.write("usage: npm run -s bench -- [--runs N] [--json]\n");
-    process.exit(2);
-}
+const usage = "usage: npm run -s bench -- [--runs N] [--json]";
+const { json, runs } = (() => {
+    try {
+        const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } } });
+        const n = Number(values.runs);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--runs takes a whole number of 1 or more, got ${JSON.stringify(values.runs)}`);
+        return { json: values.json, runs: n };
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n${usage}\n`);
+        process.exit(2);
+    }
+})();
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const tag = `calculator-bench:${process.pid}`;
 

@@ -12,6 +12,7 @@
 // Ctrl-C (or SIGTERM) stops the container within its stop timeout, removes
 // it and exits 0: a `pulumi destroy` for the local stack.
 import { ChildProcess, spawn } from "child_process";
+import { parseArgs as parseArgv } from "util";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError, loadConfig, mapConfigSource } from "../infra/config";
@@ -26,10 +27,10 @@ import {
     portInUse,
     push,
     registryImage,
-    sleep,
     tail,
 } from "./lib/docker";
 import { engine } from "./lib/engine";
+import { poll } from "./lib/poll";
 import { FakeWorld, defaultWorld, fakeAws } from "./lib/fake-aws";
 import { ProgramError, ProgramRun, runProgram } from "./lib/mock-program";
 import { effectiveConfig, readProject, readStackFile } from "./lib/stack-config";
@@ -84,28 +85,31 @@ const usage = "usage: npm start -s -- [--stack NAME] [-c|--config key=value]... 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "dev", check: false, json: false, verbose: false, set: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new UsageError(`${a} needs a value\n${usage}`);
-            return v;
-        };
-        if (a === "--check") args.check = true;
-        else if (a === "--json") args.json = true;
-        else if (a === "--verbose" || a === "-v") args.verbose = true;
-        else if (a === "--stack" || a === "-s") args.stack = value();
-        else if (a.startsWith("--stack=")) args.stack = a.slice("--stack=".length);
-        else if (a === "-c" || a === "--config") {
-            const kv = value();
-            const eq = kv.indexOf("=");
-            if (eq <= 0) throw new UsageError(`${a} takes key=value, got ${JSON.stringify(kv)}\n${usage}`);
-            args.set[kv.slice(0, eq)] = kv.slice(eq + 1);
-        } else if (a === "-h" || a === "--help") throw new UsageError(usage);
-        else throw new UsageError(`unknown argument ${JSON.stringify(a)}\n${usage}`);
+    let parsed;
+    try {
+        parsed = parseArgv({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s", default: "dev" },
+                config: { type: "string", short: "c", multiple: true, default: [] },
+                check: { type: "boolean", default: false },
+                json: { type: "boolean", default: false },
+                verbose: { type: "boolean", short: "v", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (err) {
+        throw new UsageError(`${(err as Error).message}\n${usage}`);
     }
-    return args;
+    const { stack, config, check, json, verbose, help } = parsed.values;
+    if (help) throw new UsageError(usage);
+    const set: Record<string, string> = {};
+    for (const kv of config) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new UsageError(`-c takes key=value, got ${JSON.stringify(kv)}\n${usage}`);
+        set[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    return { stack, check, json, verbose, set };
 }
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -364,24 +368,30 @@ async function containerLogs(name: string, lines = 30): Promise<string> {
  */
 export async function waitHealthy(name: string, url: string, matcher: string, timeoutMs: number): Promise<void> {
     const want = matcher.split(",").map((m) => m.trim());
-    const started = Date.now();
-    while (Date.now() - started < timeoutMs) {
-        const state = (await engine("GET", `/containers/${name}/json`)).State;
-        if (!state.Running) {
-            throw new Fatal(
-                `the container exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`,
-            );
-        }
-        try {
-            const res = await httpRequest(url, { timeoutMs: 2000 });
-            if (want.includes(String(res.status))) return;
-        } catch {
-            // not listening yet
-        }
-        await sleep(100);
-    }
-    throw new Fatal(
-        `the container did not answer ${url} with ${matcher} within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`,
+    await poll(
+        async () => {
+            const state = (await engine("GET", `/containers/${name}/json`)).State;
+            if (!state.Running) {
+                throw new Fatal(
+                    `the container exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`,
+                );
+            }
+            try {
+                const res = await httpRequest(url, { timeoutMs: 2000 });
+                if (want.includes(String(res.status))) return true;
+            } catch {
+                // not listening yet
+            }
+            return undefined;
+        },
+        {
+            timeoutMs,
+            intervalMs: 100,
+            timedOut: async () =>
+                new Fatal(
+                    `the container did not answer ${url} with ${matcher} within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`,
+                ),
+        },
     );
 }
 

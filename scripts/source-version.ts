@@ -9,6 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
 
 import { imageSource } from "../infra/source";
 import { appDir, repoRoot } from "./lib/docker";
@@ -57,13 +58,25 @@ export function findVersion(version: string, root = repoRoot): string[] {
 }
 
 function main(argv: string[]): number {
-    if (argv[0] === "-h" || argv[0] === "--help") {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: { find: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+            allowPositionals: true,
+        });
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n${usage}\n`);
+        return 2;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
         process.stdout.write(`${usage}\n`);
         return 0;
     }
-    if (argv[0] === "--find") {
-        const version = argv[1];
-        if (!version || argv.length > 2 || !/^src-[0-9a-f]{12}$/.test(version)) {
+    if (values.find !== undefined) {
+        const version = values.find;
+        if (positionals.length > 0 || !/^src-[0-9a-f]{12}$/.test(version)) {
             process.stderr.write(`--find takes one version such as src-0123456789ab\n${usage}\n`);
             return 2;
         }
@@ -78,11 +91,11 @@ function main(argv: string[]): number {
         }
         return 0;
     }
-    if (argv.length === 0) {
+    if (positionals.length === 0) {
         process.stdout.write(`${versionOfDir(appDir)}\n`);
         return 0;
     }
-    for (const rev of argv) process.stdout.write(`${versionAt(rev)} ${rev}\n`);
+    for (const rev of positionals) process.stdout.write(`${versionAt(rev)} ${rev}\n`);
     return 0;
 }
 

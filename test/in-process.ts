@@ -1,10 +1,11 @@
 // Components built in the test's own process under Pulumi mocks, as awsx's
 // fargateService.test.ts builds them: no child process, no program, a few
-// hundred milliseconds a case. Whole-program runs (test/harness.ts) stay for
+// hundred milliseconds a case. Whole-program runs (scripts/lib/harness.ts) stay for
 // what needs the program: config from the CLI, stack files, previews.
 import * as pulumi from "@pulumi/pulumi";
 
 import { fakeAws } from "../scripts/lib/fake-aws";
+import { poll } from "../scripts/lib/poll";
 
 export interface Built {
     /** The engine's URN without stack and project: "<parent types $-joined>$<type>::<name>". */
@@ -69,13 +70,17 @@ export async function buildUnderMocks(caseName: string, build: (opts: pulumi.Com
         }
     }
     new Case();
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-        const pending = made.filter((m) => m.custom && !registered.has(`${m.type}::${m.name}`));
-        if (pending.length === 0) break;
-        if (Date.now() > deadline) throw new Error(`never registered: ${pending.map((m) => `${m.type}::${m.name}`).join(", ")}`);
-        await new Promise((r) => setTimeout(r, 10));
-    }
+    const pending = () => made.filter((m) => m.custom && !registered.has(`${m.type}::${m.name}`));
+    await poll(() => (pending().length === 0 ? true : undefined), {
+        timeoutMs: 20_000,
+        intervalMs: 10,
+        timedOut: () =>
+            new Error(
+                `never registered: ${pending()
+                    .map((m) => `${m.type}::${m.name}`)
+                    .join(", ")}`,
+            ),
+    });
     const byKey = new Map(made.map((m) => [`${m.type}::${m.name}`, m]));
     const qualified = (m: { type: string; parent?: string }): string => {
         const above = m.parent ? byKey.get(m.parent) : undefined;

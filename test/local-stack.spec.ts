@@ -9,13 +9,13 @@ import * as path from "path";
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
 import { containerSpec, localSecrets, waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
-import { runUnderMocks } from "./harness";
+import { runUnderMocks } from "../scripts/lib/harness";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
 const project = "go-fargate-calculator";
 
 function startLocal(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-    return spawn(process.execPath, ["-r", "ts-node/register", script, ...args], {
+    return spawn(process.execPath, ["-r", path.join(repoRoot, "scripts", "lib", "transpile-cache.cjs"), script, ...args], {
         cwd: repoRoot,
         env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
         stdio: ["ignore", "pipe", "pipe"],

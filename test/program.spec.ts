@@ -16,7 +16,7 @@ import { repositoryUrl, sourceDigest } from "../infra/source";
 import { repoRoot } from "../scripts/lib/docker";
 import { effectiveConfig, readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
-import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "./harness";
+import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { planSummary, planUpdate, refusedUpdates } from "./update-plan";
 import { unknownMarker } from "../scripts/lib/mock-program";
 

@@ -9,17 +9,21 @@ import * as path from "path";
 import { imageSource } from "../infra/source";
 import { appDir, repoRoot } from "../scripts/lib/docker";
 import { findVersion, versionAt } from "../scripts/source-version";
-import { runUnderMocks } from "./harness";
+import { runUnderMocks } from "../scripts/lib/harness";
 
 describe("source-version", function () {
     this.timeout(120_000);
 
     it("prints the version the program stamps on this checkout's image", async function () {
-        const printed = execFileSync(process.execPath, ["-r", "ts-node/register", path.join(repoRoot, "scripts", "source-version.ts")], {
-            cwd: repoRoot,
-            encoding: "utf8",
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-        }).trim();
+        const printed = execFileSync(
+            process.execPath,
+            ["-r", path.join(repoRoot, "scripts", "lib", "transpile-cache.cjs"), path.join(repoRoot, "scripts", "source-version.ts")],
+            {
+                cwd: repoRoot,
+                encoding: "utf8",
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            },
+        ).trim();
         const run = await runUnderMocks();
         assert.equal(printed, run.inputs("docker:index/image:Image").build.args.VERSION);
         assert.match(printed, /^src-[0-9a-f]{12}$/);

@@ -9,7 +9,7 @@ import * as path from "path";
 
 import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from "../infra/service";
 import { freePort, repoRoot } from "../scripts/lib/docker";
-import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "./harness";
+import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { buildUnderMocks } from "./in-process";
 
 const T = {
@@ -159,8 +159,15 @@ describe("template: adopting it", function () {
                 const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
                     execFile(
                         process.execPath,
-                        ["-r", "ts-node/register", path.join(copy, "scripts", "local-stack.ts"), "--check", "-c", `containerPort=${port}`],
-                        { cwd: copy, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 << 20 },
+                        [
+                            "-r",
+                            path.join(copy, "scripts", "lib", "transpile-cache.cjs"),
+                            path.join(copy, "scripts", "local-stack.ts"),
+                            "--check",
+                            "-c",
+                            `containerPort=${port}`,
+                        ],
+                        { cwd: copy, maxBuffer: 64 << 20 },
                         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
                     );
                 });

@@ -4,7 +4,7 @@
 // program declares; the rules here are the engine's and the providers' own,
 // each from its source, for the resource types this program makes.
 import { unknownMarker } from "../scripts/lib/mock-program";
-import { Run, shortUrn, unsecret, withoutIgnored } from "./harness";
+import { Run, shortUrn, unsecret, withoutIgnored } from "../scripts/lib/harness";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are loosely typed JSON
 type Inputs = Record<string, any>;

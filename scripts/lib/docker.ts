@@ -8,6 +8,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
+import { poll } from "./poll";
+
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const appDir = path.join(repoRoot, "app");
 
@@ -373,23 +375,27 @@ export function portInUse(port: number): Promise<boolean> {
     });
 }
 
-/** Polls url until it answers with the wanted status; never sleeps blindly past the deadline. */
+/** Polls url until it answers with the wanted status; resolves to the milliseconds it took. */
 export async function waitForStatus(url: string, want: number, timeoutMs: number, pollMs = 20): Promise<number> {
     const started = Date.now();
     let last = "no answer";
-    while (Date.now() - started < timeoutMs) {
-        try {
-            const res = await httpRequest(url, { timeoutMs: 1000 });
-            if (res.status === want) {
-                return Date.now() - started;
+    return poll(
+        async () => {
+            try {
+                const res = await httpRequest(url, { timeoutMs: 1000 });
+                if (res.status === want) return Date.now() - started;
+                last = `HTTP ${res.status}`;
+            } catch (err) {
+                last = (err as Error).message;
             }
-            last = `HTTP ${res.status}`;
-        } catch (err) {
-            last = (err as Error).message;
-        }
-        await sleep(pollMs);
-    }
-    throw new Error(`${url} did not answer ${want} within ${timeoutMs} ms (last: ${last})`);
+            return undefined;
+        },
+        {
+            timeoutMs,
+            intervalMs: pollMs,
+            timedOut: () => new Error(`${url} did not answer ${want} within ${timeoutMs} ms (last: ${last})`),
+        },
+    );
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
 
 import { repoRoot } from "./docker";
+import { poll } from "./poll";
 import { readProject } from "./stack-config";
 
 export interface RecordedResource {
@@ -262,13 +263,15 @@ async function resolve(value: unknown): Promise<unknown> {
 
 /** Registration is asynchronous: resources no output depends on may still be in flight. */
 async function waitForRegistrations(resources: RecordedResource[]): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-        const pending = resources.filter((r) => r.custom && !r.registered);
-        if (pending.length === 0) return;
-        if (Date.now() > deadline) {
-            throw new Error(`resources never registered: ${pending.map((r) => `${r.type}::${r.name}`).join(", ")}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-    }
+    const pending = () => resources.filter((r) => r.custom && !r.registered);
+    await poll(() => (pending().length === 0 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 10,
+        timedOut: () =>
+            new Error(
+                `resources never registered: ${pending()
+                    .map((r) => `${r.type}::${r.name}`)
+                    .join(", ")}`,
+            ),
+    });
 }

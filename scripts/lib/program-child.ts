@@ -1,10 +1,10 @@
 // Runs the program once under fake AWS mocks, in a process of its own (as the
 // CLI does), and writes what it recorded as JSON to the file named in argv.
-//   ts-node test/program-child.ts SPEC.json RESULT.json
+//   node -r scripts/lib/transpile-cache.cjs scripts/lib/program-child.ts SPEC.json RESULT.json
 import * as fs from "fs";
 
-import { runProgram } from "../scripts/lib/mock-program";
-import { FakeAwsOptions, fakeAws } from "../scripts/lib/fake-aws";
+import { FakeAwsOptions, fakeAws } from "./fake-aws";
+import { runProgram } from "./mock-program";
 
 export interface ChildSpec {
     stack: string;

@@ -2,8 +2,8 @@
 # `npm test`: every tier, fastest first. Extra arguments go to mocha.
 #   1. tsc --noEmit (strict) against the real Pulumi SDK types
 #   2. go vet and go test -race in app/
-#   3. mocha specs in test/: the program under Pulumi mocks, the image and
-#      container on a real Docker engine, the local stack end to end
+#   3. mocha specs in test/, files in parallel: the program under Pulumi mocks,
+#      the image and container on a real Docker engine, the local stack end to end
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,8 +20,12 @@ npx tsc --noEmit
 echo "== go vet ./... && go test -race ./... (app/)"
 (cd app && go vet ./... && go test -race -count=1 ./...)
 
+# Spec files in parallel, one worker per CPU (up to 4): the image builds wait on
+# the engine while the program runs under mocks use the other core.
 echo "== mocha"
 if (($# == 0)); then
 	set -- 'test/**/*.spec.ts'
 fi
-npx mocha "$@"
+jobs=$(nproc)
+((jobs > 4)) && jobs=4
+npx mocha --parallel --jobs "$jobs" "$@"

@@ -7,7 +7,7 @@ import * as net from "net";
 import * as path from "path";
 
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
-import { containerSpec, localSecrets, waitHealthy } from "../scripts/local-stack";
+import { UsageError, containerSpec, localSecrets, parseArgs, waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
 import { runUnderMocks } from "../scripts/lib/harness";
 
@@ -49,6 +49,34 @@ function digestOf(imageRef: unknown): { repository: string; digest: string } {
     assert.ok(m, `imageRef ${String(imageRef)} is not a registry digest reference`);
     return { repository: m[1], digest: m[2] };
 }
+
+describe("npm start's arguments (node:util parseArgs)", function () {
+    it("takes each option in its long, short and --key=value forms, -c as often as given", function () {
+        assert.deepEqual(parseArgs(["--stack=staging", "-c", "cpu=512", '--config=environment={"A":"1"}', "--check", "-v"]), {
+            stack: "staging",
+            check: true,
+            json: false,
+            verbose: true,
+            set: { cpu: "512", environment: '{"A":"1"}' },
+        });
+        assert.deepEqual(parseArgs([]), { stack: "dev", check: false, json: false, verbose: false, set: {} });
+    });
+
+    it("refuses what it does not know, with the usage", function () {
+        for (const [argv, message] of [
+            [["--chek"], /Unknown option '--chek'/],
+            [["-c", "cpu"], /-c takes key=value, got "cpu"/],
+            [["--stack"], /--stack.*argument missing/],
+            [["extra"], /Unexpected argument 'extra'/],
+        ] as [string[], RegExp][]) {
+            assert.throws(
+                () => parseArgs(argv),
+                (err: Error) => err instanceof UsageError && message.test(err.message) && /usage: npm start/.test(err.message),
+                argv.join(" "),
+            );
+        }
+    });
+});
 
 describe("npm start (local stack on the real engine)", function () {
     this.timeout(600_000);

@@ -7,8 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { loadConfig, mapConfigSource } from "../infra/config";
+import { readProject } from "../infra/project";
 import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from "../infra/service";
 import { freePort, repoRoot } from "../scripts/lib/docker";
+import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { buildUnderMocks } from "./in-process";
 
@@ -21,6 +24,16 @@ const T = {
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
 };
 const project = "go-fargate-calculator";
+const declared = readProject();
+
+/** The config as the CLI hands it over (Pulumi.yaml's defaults, these on top), loaded as the program loads it. */
+function load(set: Record<string, string>, secretKeys: string[] = []) {
+    const values = effectiveConfig(Object.fromEntries(Object.entries(declared.config).map(([k, v]) => [k, v.default])), set);
+    return loadConfig(mapConfigSource(values, project), project, {
+        reservedNames: ["PORT", "SHUTDOWN_TIMEOUT", "IDLE_TIMEOUT"],
+        secretKeys,
+    });
+}
 
 function containerOf(run: Run) {
     const defs = JSON.parse(run.inputs(T.taskDef).containerDefinitions);
@@ -207,10 +220,19 @@ describe("template: adopting it", function () {
             ["a value that is a map", { FEATURE_X: { a: 1 } }, /environment\.FEATURE_X is not a text value/],
         ];
         for (const [what, value, message] of refused) {
-            it(`refuses ${what}, naming the key`, async function () {
-                assert.match(await failureOf({ set: { environment: JSON.stringify(value) } }), message);
+            it(`refuses ${what}, naming the key`, function () {
+                assert.throws(
+                    () => load({ environment: JSON.stringify(value) }),
+                    (err: Error) => message.test(err.message),
+                );
             });
         }
+        it("a refused setting fails the program as `pulumi preview` would, with the calculator's own names reserved", async function () {
+            assert.match(
+                await failureOf({ set: { environment: JSON.stringify({ IDLE_TIMEOUT: "1s" }) } }),
+                /go-fargate-calculator:environment\.IDLE_TIMEOUT: IDLE_TIMEOUT is set by the service itself \(its contract sets PORT, SHUTDOWN_TIMEOUT, IDLE_TIMEOUT\)/,
+            );
+        });
         it("refuses a value that is not a map", async function () {
             assert.match(
                 await failureOf({ set: { environment: "FEATURE_X=on" } }),
@@ -311,7 +333,7 @@ describe("template: adopting it", function () {
             ]);
         });
 
-        const refused: [string, Parameters<typeof failureOf>[0], RegExp][] = [
+        const refused: [string, { set: Record<string, string>; secretKeys?: string[] }, RegExp][] = [
             [
                 "a plain-text value (not set with --secret), without echoing it",
                 { set: { secrets: JSON.stringify({ DB_PASSWORD: "hunter2" }) } },
@@ -346,11 +368,26 @@ describe("template: adopting it", function () {
         ];
         for (const [what, opts, message] of refused) {
             it(`refuses ${what}`, async function () {
-                const m = await failureOf(opts);
+                // The region is the stack's provider's: the program checks it at preview; the rest, loading the config.
+                const m = what.includes("region")
+                    ? await failureOf(opts)
+                    : (() => {
+                          try {
+                              load(opts.set, opts.secretKeys);
+                          } catch (err) {
+                              return (err as Error).message;
+                          }
+                          assert.fail("accepted");
+                      })();
                 assert.match(m, message);
                 assert.ok(!m.includes("hunter2"), "a value is never echoed");
             });
         }
+        it("a refused secret fails the program as `pulumi preview` would, without the value", async function () {
+            const m = await failureOf({ set: { secrets: JSON.stringify({ DB_PASSWORD: "hunter2" }) } });
+            assert.match(m, /secrets\.DB_PASSWORD is plain text and not an ARN/);
+            assert.ok(!m.includes("hunter2"));
+        });
     });
 });
 

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { readProject } from "./project";
+import { environmentName, setByEcs } from "./service";
 
 export type CpuArchitecture = "X86_64" | "ARM64";
 export type VpcMode = "default" | "new" | "existing";
@@ -61,10 +62,6 @@ export interface LoadOptions {
 /** An SSM parameter or Secrets Manager secret ARN (the latter optionally with :json-key:version-stage:version-id). */
 const secretArn =
     /^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?)$/;
-/** What a POSIX shell takes as a variable name, and what ECS passes on. */
-const environmentName = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** ECS sets these in every task (credentials, metadata). */
-const setByEcs = /^(ECS_|AWS_CONTAINER_|AWS_EXECUTION_ENV$)/;
 
 /** The region an ARN names (arn:PARTITION:SERVICE:REGION:…). */
 export function arnRegion(arn: string): string {

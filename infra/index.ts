@@ -43,7 +43,7 @@ const calculator = {
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 const config = loadConfig(undefined, project, {
-    reservedNames: [...setByWebService, ...Object.keys(calculator.container.environment)],
+    reservedNames: [...setByWebService, ...Object.keys(calculator.container.environment), ...Object.keys(calculator.container.secrets)],
     secretKeys: secretConfigKeys(),
 });
 const appDir = calculator.dir;

@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
-import { CpuArchitecture } from "./config";
+import type { CpuArchitecture } from "./config";
 import { Children, NamingArgs } from "./naming";
 
 export interface WebServiceArgs extends NamingArgs {

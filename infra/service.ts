@@ -1,6 +1,7 @@
 // A Fargate web service behind an Application Load Balancer: security groups,
 // load balancer, target group and listeners, ECS cluster, logs, IAM roles,
-// task definition, service and autoscaling.
+// secrets, task definition, service and autoscaling. What runs in it is an
+// argument (Container); every child is named from the component's name.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";

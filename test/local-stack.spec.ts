@@ -17,7 +17,7 @@ const project = "go-fargate-calculator";
 function startLocal(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
     return spawn(process.execPath, ["-r", path.join(repoRoot, "scripts", "lib", "transpile-cache.cjs"), script, ...args], {
         cwd: repoRoot,
-        env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" },
+        env,
         stdio: ["ignore", "pipe", "pipe"],
     });
 }

@@ -21,7 +21,7 @@ describe("source-version", function () {
             {
                 cwd: repoRoot,
                 encoding: "utf8",
-                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+                env: process.env,
             },
         ).trim();
         const run = await runUnderMocks();

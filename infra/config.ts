@@ -46,6 +46,15 @@ export interface StackConfig {
     secrets: Record<string, SecretSetting>;
     /** The customer-managed KMS key the secrets are encrypted with, if one. */
     secretsKmsKeyArn?: string;
+    /** Alarms on the service, their thresholds (percent, milliseconds) and where they notify. */
+    alarms: boolean;
+    alarmLoadBalancer5xxPercent: number;
+    alarmTarget5xxPercent: number;
+    alarmLatencyP99Ms: number;
+    alarmCpuPercent: number;
+    alarmMemoryPercent: number;
+    alarmEmail?: string;
+    alarmTopicArn?: string;
 }
 
 /** Where a secret setting's value is: an SSM parameter or Secrets Manager secret (its ARN), or the value itself, which the stack holds encrypted. */
@@ -411,6 +420,36 @@ export function loadConfig(
         );
     }
 
+    const alarmsOn = bool("alarms");
+    const percent = (key: ConfigKey) => int(key, (n) => n >= 1 && n <= 100, "a whole percent from 1 to 100");
+    const thresholds = {
+        alarmLoadBalancer5xxPercent: percent("alarmLoadBalancer5xxPercent"),
+        alarmTarget5xxPercent: percent("alarmTarget5xxPercent"),
+        alarmLatencyP99Ms: int("alarmLatencyP99Ms", (n) => n >= 1 && n <= 60_000, "milliseconds from 1 to 60000"),
+        alarmCpuPercent: percent("alarmCpuPercent"),
+        alarmMemoryPercent: percent("alarmMemoryPercent"),
+    };
+    const alarmEmail = (str("alarmEmail") ?? "").trim();
+    if (alarmEmail !== "" && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+        problems.push(`${project}:alarmEmail is ${JSON.stringify(alarmEmail)}; it accepts an email address, or "" for no notifications`);
+    }
+    const alarmTopicArn = (str("alarmTopicArn") ?? "").trim();
+    if (alarmTopicArn !== "" && !/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(alarmTopicArn)) {
+        problems.push(
+            `${project}:alarmTopicArn is ${JSON.stringify(alarmTopicArn)}; it accepts an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), or ""`,
+        );
+    }
+    if (alarmEmail !== "" && alarmTopicArn !== "") {
+        problems.push(
+            `${project}:alarmEmail and ${project}:alarmTopicArn are both set; set one (subscribe the address to your topic yourself)`,
+        );
+    }
+    if (!alarmsOn && (alarmEmail !== "" || alarmTopicArn !== "")) {
+        problems.push(
+            `${project}:alarms is false, but ${project}:${alarmEmail !== "" ? "alarmEmail" : "alarmTopicArn"} is set: with no alarms there is nothing to send`,
+        );
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -440,5 +479,9 @@ export function loadConfig(
         environment,
         secrets,
         secretsKmsKeyArn: kmsRaw === "" ? undefined : kmsRaw,
+        alarms: alarmsOn,
+        ...thresholds,
+        alarmEmail: alarmEmail === "" ? undefined : alarmEmail,
+        alarmTopicArn: alarmTopicArn === "" ? undefined : alarmTopicArn,
     };
 }

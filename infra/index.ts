@@ -129,6 +129,17 @@ const service = new WebService(
             secrets: { ...calculator.container.secrets, ...secretSources(config.secrets) },
         },
         secretsKmsKeyArn: config.secretsKmsKeyArn,
+        alarms: config.alarms
+            ? {
+                  loadBalancer5xxPercent: config.alarmLoadBalancer5xxPercent,
+                  target5xxPercent: config.alarmTarget5xxPercent,
+                  latencyP99Ms: config.alarmLatencyP99Ms,
+                  cpuPercent: config.alarmCpuPercent,
+                  memoryPercent: config.alarmMemoryPercent,
+                  email: config.alarmEmail,
+                  topicArn: config.alarmTopicArn,
+              }
+            : undefined,
         cpu: config.cpu,
         memory: config.memory,
         cpuArchitecture: config.cpuArchitecture,
@@ -165,6 +176,7 @@ export = {
     clusterName: service.clusterName,
     serviceName: service.serviceName,
     logGroupName: service.logGroupName,
+    dashboardUrl: service.dashboardUrl,
     ...(accessLogs ? { accessLogsBucket: accessLogs.bucketName } : {}),
     ...(image.singleStageImageSizeBytes && image.imageSizeReduction
         ? { singleStageImageSizeBytes: image.singleStageImageSizeBytes, imageSizeReduction: image.imageSizeReduction }

@@ -18,7 +18,7 @@ export interface NamingArgs {
 /** Makes a component's children: named `<component>-<child>`, parented to it, with their former names when asked. */
 export class Children {
     constructor(
-        private readonly parent: pulumi.ComponentResource,
+        readonly parent: pulumi.ComponentResource,
         private readonly component: string,
         private readonly formerNames = false,
     ) {}

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
 import type { CpuArchitecture } from "./config";
+import { AlarmArgs, alarmTopic, dashboardBody, dashboardName, dashboardUrl, taskAlarms, trafficAlarms } from "./alarms";
 import { Children, NamingArgs } from "./naming";
 
 export interface WebServiceArgs extends NamingArgs {
@@ -39,6 +40,8 @@ export interface WebServiceArgs extends NamingArgs {
     accessLogs?: { bucket: pulumi.Input<string>; prefix: string; ready: pulumi.Resource };
     logRetentionDays: number;
     containerInsights: boolean;
+    /** Alarms on the service (and a deployment that sets off a 5xx or latency one rolls back); none: no alarms. */
+    alarms?: AlarmArgs;
 }
 
 /**
@@ -215,6 +218,9 @@ export class WebService extends pulumi.ComponentResource {
     readonly serviceName: pulumi.Output<string>;
     readonly logGroupName: pulumi.Output<string>;
     readonly taskDefinitionArn: pulumi.Output<string>;
+    readonly dashboardUrl: pulumi.Output<string>;
+    /** The alarms' names, by what they watch (none without alarms). */
+    readonly alarmNames: Record<string, pulumi.Output<string>> = {};
 
     constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:WebService", name, {}, opts);
@@ -423,6 +429,12 @@ export class WebService extends pulumi.ComponentResource {
                 ),
         });
 
+        // Alarms on what the load balancer sees; a deployment that sets one off rolls back (ECS deployment alarms).
+        const topicArn = args.alarms?.topicArn ?? (args.alarms?.email ? alarmTopic(c, args.alarms.email).arn : undefined);
+        const actions = topicArn ? [topicArn] : [];
+        const metrics = { loadBalancer: loadBalancer.arnSuffix, targetGroup: targetGroup.arnSuffix };
+        const traffic = args.alarms ? trafficAlarms(c, metrics, args.alarms, actions) : undefined;
+
         const service = c.make(
             aws.ecs.Service,
             "app",
@@ -444,6 +456,13 @@ export class WebService extends pulumi.ComponentResource {
                 loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: port }],
                 healthCheckGracePeriodSeconds: 30,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
+                alarms: traffic
+                    ? {
+                          alarmNames: [traffic.loadBalancer5xx.name, traffic.target5xx.name, traffic.latency.name],
+                          enable: true,
+                          rollback: true,
+                      }
+                    : undefined,
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,
                 propagateTags: "SERVICE",
@@ -491,6 +510,29 @@ export class WebService extends pulumi.ComponentResource {
             scaleOutCooldown: 60,
         });
 
+        const tasks = args.alarms
+            ? taskAlarms(c, { clusterName: cluster.name, serviceName: service.name }, args.alarms, actions)
+            : undefined;
+        for (const [what, alarm] of Object.entries({ ...traffic, ...tasks })) this.alarmNames[what] = alarm.name;
+
+        // The figures the alarms watch, on one page.
+        const dashboard = c.make(aws.cloudwatch.Dashboard, "dashboard", {
+            dashboardName: dashboardName(args.project, args.stack, name),
+            dashboardBody: pulumi
+                .all([region, loadBalancer.arnSuffix, targetGroup.arnSuffix, cluster.name, service.name])
+                .apply(([r, lb, tg, clusterName, serviceName]) =>
+                    dashboardBody({
+                        region: r,
+                        loadBalancer: lb,
+                        targetGroup: tg,
+                        clusterName,
+                        serviceName,
+                        thresholds: args.alarms,
+                    }),
+                ),
+        });
+        this.dashboardUrl = pulumi.all([region, dashboard.dashboardName]).apply(([r, n]) => dashboardUrl(r, n));
+
         this.loadBalancerDnsName = loadBalancer.dnsName;
         if (args.domain) {
             c.make(aws.route53.Record, "alias", {
@@ -511,6 +553,7 @@ export class WebService extends pulumi.ComponentResource {
             clusterName: this.clusterName,
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,
+            dashboardUrl: this.dashboardUrl,
         });
     }
 }

@@ -1,9 +1,10 @@
 // `npm start` end to end on the real engine: the program's image built and
 // pushed to the local registry, its task definition run as a container.
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
@@ -280,6 +281,61 @@ describe("npm start (local stack on the real engine)", function () {
         assert.equal(outputs.imageSizeBytes, pushed.compressedBytes);
         assert.match(res.stderr, /the task runs on ARM64; this machine is X86_64/);
         assert.equal(await leftovers("dev"), "");
+    });
+
+    describe("a service of your own (README: Bring your own service)", function () {
+        it("a different Go service in place of app/, with its contract in index.ts, runs under npm start -- --check", async function () {
+            this.timeout(600_000);
+            const copy = fs.mkdtempSync(path.join(os.tmpdir(), "byo-"));
+            try {
+                // A copy of the repository as a team has it: the tracked files, then app/ replaced.
+                const tracked = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+                    cwd: repoRoot,
+                    encoding: "utf8",
+                }).split("\0");
+                for (const file of tracked.filter((f) => f && !f.startsWith("app/") && fs.existsSync(path.join(repoRoot, f)))) {
+                    fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+                    fs.copyFileSync(path.join(repoRoot, file), path.join(copy, file));
+                }
+                fs.cpSync(path.join(repoRoot, "test", "fixtures", "byo-service"), path.join(copy, "app"), { recursive: true });
+                fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(copy, "node_modules"));
+                // The one block a team edits in infra/index.ts: its service's contract.
+                const indexFile = path.join(copy, "infra", "index.ts");
+                const before = fs.readFileSync(indexFile, "utf8");
+                const edited = before
+                    .replace('name: "calculator",', 'name: "greeter",')
+                    .replace('healthCheckPath: "/healthz",', 'healthCheckPath: "/ready",')
+                    .replace('healthCheckCommand: ["CMD", "/app", "healthcheck"],', "")
+                    .replace('user: "65532:65532",', 'user: "10001:10001",')
+                    .replace(/environment: \{[^}]*\},/, 'environment: { GREETING: "hello" },')
+                    .replace(/formerNames: true,/g, "");
+                assert.notEqual(edited, before);
+                fs.writeFileSync(indexFile, edited);
+                const port = await freePort();
+                const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+                    execFile(
+                        process.execPath,
+                        [
+                            "-r",
+                            path.join(copy, "scripts", "lib", "transpile-cache.cjs"),
+                            path.join(copy, "scripts", "local-stack.ts"),
+                            "--check",
+                            "-c",
+                            `containerPort=${port}`,
+                        ],
+                        { cwd: copy, maxBuffer: 64 << 20 },
+                        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+                    );
+                });
+                assert.equal(res.code, 0, res.stderr);
+                assert.match(res.stderr, new RegExp(`check: GET http://127\\.0\\.0\\.1:${port}/ready -> 200 \\{"greeting":"hello"\\}`));
+                const outputs = JSON.parse(res.stdout);
+                assert.match(String(outputs.imageRef), /\/greeter-dev@sha256:/);
+                assert.match(String(outputs.serviceName), /^greeter-app-/);
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
+        });
     });
 
     describe("errors a user can hit", function () {

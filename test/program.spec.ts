@@ -1223,10 +1223,11 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(named, []);
         });
 
-        it("exports url, imageRef, imageSizeBytes, imageSize, repositoryUrl, clusterName, serviceName, logGroupName", function () {
+        it("exports url, imageRef, imageSizeBytes, imageSize, repositoryUrl, clusterName, serviceName, logGroupName, dashboardUrl", function () {
             const o = defaults.outputs;
             assert.deepEqual(Object.keys(o).sort(), [
                 "clusterName",
+                "dashboardUrl",
                 "imageRef",
                 "imageSize",
                 "imageSizeBytes",

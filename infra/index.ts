@@ -136,8 +136,10 @@ const service = new WebService(
                   latencyP99Ms: config.alarmLatencyP99Ms,
                   cpuPercent: config.alarmCpuPercent,
                   memoryPercent: config.alarmMemoryPercent,
-                  email: config.alarmEmail,
-                  topicArn: config.alarmTopicArn,
+                  // A pull request's stack has dev's config: its alarms still roll its deploys back, but
+                  // notify no one (each stack would subscribe dev's address anew, and page for a preview).
+                  email: isPullRequestStack(stack) ? undefined : config.alarmEmail,
+                  topicArn: isPullRequestStack(stack) ? undefined : config.alarmTopicArn,
               }
             : undefined,
         cpu: config.cpu,

@@ -146,6 +146,14 @@ describe("alarms (Pulumi mocks)", function () {
         }
     });
 
+    it("a pull request's stack, with dev's alarmEmail, has the alarms but notifies no one and subscribes no address", async function () {
+        const pr = await runUnderMocks({ stack: "pr-7", set: { alarmEmail: "oncall@example.com" } });
+        assert.equal(pr.all(T.alarm).length, 6);
+        assert.equal(pr.all(T.topic).length + pr.all(T.subscription).length + pr.all(T.key).length, 0);
+        for (const alarm of Object.values(alarms(pr))) assert.deepEqual(alarm.alarmActions, []);
+        assert.equal(pr.inputs(T.service).alarms.rollback, true);
+    });
+
     it("with alarmTopicArn, notifies that topic and makes none", async function () {
         const arn = "arn:aws:sns:us-east-1:123456789012:oncall";
         const theirs = await runUnderMocks({ set: { alarmTopicArn: arn } });

@@ -45,7 +45,7 @@ const T = {
 
 /** AWS resources the program declares that `npm start` models but does not run. */
 const modelled =
-    "VPC, subnets and NAT gateway, load balancer and listeners (the URL goes straight to the container), DNS records and certificate, ECS cluster and service, autoscaling, IAM roles, CloudWatch Logs (the container's output is shown here instead), the access logs' bucket";
+    "VPC, subnets and NAT gateway, load balancer and listeners (the URL goes straight to the container), DNS records and certificate, ECS cluster and service, autoscaling, IAM roles, SSM parameters (the secrets come from this environment), CloudWatch Logs (the container's output is shown here instead), alarms, dashboard and notifications, the access logs' bucket";
 
 /**
  * The account the lookups see: the default one, plus whatever the stack's

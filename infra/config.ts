@@ -1,6 +1,7 @@
 // The stack's configuration, read once into a typed object and validated.
-// Defaults live in Pulumi.yaml's `config:` section (the CLI applies them);
-// this module only reads and checks. Every bad key is reported in one error.
+// The settings, their types and defaults are Pulumi.yaml's `config:` section
+// (the CLI applies the defaults; the list of keys is read from there); this
+// module only reads and checks. Every bad key is reported in one error.
 import * as pulumi from "@pulumi/pulumi";
 
 import { readProject } from "./project";
@@ -79,12 +80,13 @@ export function arnRegion(arn: string): string {
 
 /** The secrets whose ARN is of another region than the stack's: ECS reads them from the task's region. */
 export function secretsInOtherRegions(project: string, secrets: Record<string, SecretSetting>, region: string): string[] {
-    return Object.entries(secrets)
-        .filter(([, s]) => "arn" in s && arnRegion(s.arn) !== region)
-        .map(
-            ([name, s]) =>
-                `${project}:secrets.${name} names ${"arn" in s ? s.arn : ""}, in ${"arn" in s ? arnRegion(s.arn) : ""}; the stack is in ${region}, and a task reads its secrets from its own region (copy it there, or name one that is)`,
-        );
+    return Object.entries(secrets).flatMap(([name, s]) =>
+        "arn" in s && arnRegion(s.arn) !== region
+            ? [
+                  `${project}:secrets.${name} names ${s.arn}, in ${arnRegion(s.arn)}; the stack is in ${region}, and a task reads its secrets from its own region (copy it there, or name one that is)`,
+              ]
+            : [],
+    );
 }
 
 /** Fargate's valid task sizes: cpu units -> memory MiB allowed with it. */

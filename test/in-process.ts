@@ -28,7 +28,8 @@ function keyOf(r: pulumi.Resource | undefined): string | undefined {
 }
 
 /**
- * Builds what `build` makes under a component of its own (`case`), and resolves once every
+ * Builds what `build` makes under a component of its own (`case`; resource names must differ
+ * from every other case's in the process), and resolves once every
  * resource it made has reached the mocks: their inputs, the fake's answers, their options.
  */
 export async function buildUnderMocks(caseName: string, build: (opts: pulumi.ComponentResourceOptions) => void): Promise<Built[]> {
@@ -51,6 +52,9 @@ export async function buildUnderMocks(caseName: string, build: (opts: pulumi.Com
     }
     const made: (Built & { custom: boolean })[] = [];
     const record: pulumi.ResourceTransformation = (t) => {
+        // One process, one set of mocks: a name another case used would read that case's registration.
+        if (registered.has(`${t.type}::${t.name}`))
+            throw new Error(`${t.type}::${t.name} was built by another case; name each case's resources apart`);
         made.push({
             urn: "",
             type: t.type,

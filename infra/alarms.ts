@@ -5,9 +5,8 @@
 // never an alarm: a service with no traffic is not failing.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
-import { Children } from "./naming";
+import { Children, awsSafeName } from "./naming";
 
 export interface AlarmThresholds {
     /** Share of the requests the load balancer answered with a 5xx of its own (502, 503, 504), in percent. */
@@ -194,12 +193,9 @@ export function alarmTopic(c: Children, email: string) {
     return topic;
 }
 
-/** A CloudWatch dashboard's name: letters, digits, "-" and "_", up to 255; a short hash keeps names apart that differ elsewhere. */
+/** The stack's dashboard for a service: project, stack and service, as CloudWatch takes a name. */
 export function dashboardName(project: string, stack: string, service: string): string {
-    const name = `${project}-${stack}-${service}`;
-    const safe = name.replace(/[^A-Za-z0-9_-]/g, "-");
-    if (safe === name && name.length <= 255) return name;
-    return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+    return awsSafeName(`${project}-${stack}-${service}`);
 }
 
 /** The dashboard: the figures the alarms watch, one widget each, with the thresholds drawn in. */

@@ -3,6 +3,7 @@
 // live in one stack: the engine names a resource by its type, its parents'
 // types and its logical name, never by its parent's name.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 /** What every component takes about its names. */
 export interface NamingArgs {
@@ -39,4 +40,15 @@ export class Children {
     make<A, R, O extends pulumi.ResourceOptions>(ctor: new (name: string, args: A, opts?: O) => R, child: string, args: A, extra?: O): R {
         return new ctor(this.name(child), args, this.opts(child, extra));
     }
+}
+
+/**
+ * A name AWS takes where only letters, digits, "-" and "_" are allowed, up to 255 (task families,
+ * dashboards); Pulumi stack names may also hold ".". Another character becomes "-", and a short
+ * hash of the name then keeps "a.b" and "a-b" apart.
+ */
+export function awsSafeName(name: string): string {
+    const safe = name.replace(/[^A-Za-z0-9_-]/g, "-");
+    if (safe === name && name.length <= 255) return name;
+    return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
 }

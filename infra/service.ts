@@ -4,11 +4,10 @@
 // argument (Container); every child is named from the component's name.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 
 import type { CpuArchitecture } from "./config";
 import { AlarmArgs, alarmTopic, dashboardBody, dashboardName, dashboardUrl, taskAlarms, trafficAlarms } from "./alarms";
-import { Children, NamingArgs } from "./naming";
+import { Children, NamingArgs, awsSafeName } from "./naming";
 
 export interface WebServiceArgs extends NamingArgs {
     /** Used in the task definition's family, which ECS needs named. */
@@ -163,16 +162,11 @@ export function containerProblems(c: Container): string[] {
 export const environmentName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The task definition's family: project, stack and service. ECS takes letters, digits, "-" and "_"
- * (up to 255); Pulumi stack names may also hold ".". Another character becomes "-", and a short
- * hash of the name then keeps "a.b" and "a-b" apart. `service` undefined gives the family of the
- * stacks that had one service (formerNames).
+ * The task definition's family: project, stack and service, as ECS takes it. `service` undefined
+ * gives the family of the stacks that had one service (formerNames).
  */
 export function taskFamily(project: string, stack: string, service?: string): string {
-    const name = service === undefined ? `${project}-${stack}` : `${project}-${stack}-${service}`;
-    const safe = name.replace(/[^A-Za-z0-9_-]/g, "-");
-    if (safe === name && name.length <= 255) return name;
-    return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+    return awsSafeName(service === undefined ? `${project}-${stack}` : `${project}-${stack}-${service}`);
 }
 
 /** The resource an ARN in valueFrom names, for an IAM policy: a Secrets Manager ARN without its :json-key:stage:id tail. */

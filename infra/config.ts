@@ -47,6 +47,8 @@ export interface StackConfig {
     secrets: Record<string, SecretSetting>;
     /** The customer-managed KMS key the secrets are encrypted with, if one. */
     secretsKmsKeyArn?: string;
+    /** The permissions boundary of the roles the stack makes (they then live under /<project>/); undefined: none. */
+    rolePermissionsBoundary?: string;
     /** Alarms on the service, their thresholds (percent, milliseconds) and where they notify. */
     alarms: boolean;
     alarmLoadBalancer5xxPercent: number;
@@ -72,6 +74,11 @@ export interface LoadOptions {
 /** An SSM parameter or Secrets Manager secret ARN (the latter optionally with :json-key:version-stage:version-id). */
 const secretArn =
     /^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?)$/;
+
+/** A DNS name as the domain settings take it: lowercase, no trailing dot. */
+export const dnsName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** A Route 53 hosted zone ID. */
+export const hostedZoneIdPattern = /^Z[A-Z0-9]{1,31}$/;
 
 /** The region an ARN names (arn:PARTITION:SERVICE:REGION:…). */
 export function arnRegion(arn: string): string {
@@ -165,8 +172,19 @@ function distance(a: string, b: string): number {
 }
 
 /** The declared key nearest to a key the project does not have. */
-export function closestKey(key: string): ConfigKey {
-    return configKeys.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best));
+export function closestKey(key: string, declared: readonly string[] = configKeys): ConfigKey {
+    return declared.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best));
+}
+
+/** A problem for each key the stack sets that the project does not declare: the CLI passes such keys on without a word. */
+export function undeclaredKeys(source: ConfigSource, project: string, declared: readonly string[]): string[] {
+    return source
+        .keys()
+        .filter((key) => !declared.includes(key))
+        .map(
+            (key) =>
+                `${project}:${key} is not a setting of this project; did you mean ${project}:${closestKey(key, declared)}? (Pulumi.yaml declares ${declared.join(", ")})`,
+        );
 }
 
 export function loadConfig(
@@ -178,13 +196,7 @@ export function loadConfig(
 
     // The CLI passes on keys a project does not declare without a word: a typo
     // would deploy the default silently.
-    for (const key of source.keys()) {
-        if (!configKeys.includes(key)) {
-            problems.push(
-                `${project}:${key} is not a setting of this project; did you mean ${project}:${closestKey(key)}? (Pulumi.yaml declares ${configKeys.join(", ")})`,
-            );
-        }
-    }
+    problems.push(...undeclaredKeys(source, project, configKeys));
 
     const str = (key: ConfigKey): string | undefined => {
         const v = source.get(key);
@@ -307,11 +319,11 @@ export function loadConfig(
     }
 
     const domainName = (str("domainName") ?? "").trim().toLowerCase().replace(/\.$/, "");
-    if (domainName !== "" && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)) {
+    if (domainName !== "" && !dnsName.test(domainName)) {
         problems.push(`${project}:domainName is ${JSON.stringify(domainName)}; it accepts a DNS name such as calc.example.com`);
     }
     const hostedZoneId = (str("hostedZoneId") ?? "").trim();
-    if (hostedZoneId !== "" && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) {
+    if (hostedZoneId !== "" && !hostedZoneIdPattern.test(hostedZoneId)) {
         problems.push(
             `${project}:hostedZoneId is ${JSON.stringify(hostedZoneId)}; it accepts a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ`,
         );
@@ -422,6 +434,13 @@ export function loadConfig(
         );
     }
 
+    const boundaryRaw = (str("rolePermissionsBoundary") ?? "").trim();
+    if (boundaryRaw !== "" && !/^arn:aws(-[a-z]+)*:iam::\d{12}:policy\/[\w+=,.@/-]+$/.test(boundaryRaw)) {
+        problems.push(
+            `${project}:rolePermissionsBoundary is ${JSON.stringify(boundaryRaw)}; it accepts an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME, the CI identities stack's output roleBoundaryArn) or ""`,
+        );
+    }
+
     const alarmsOn = bool("alarms");
     const percent = (key: ConfigKey) => int(key, (n) => n >= 1 && n <= 100, "a whole percent from 1 to 100");
     const thresholds = {
@@ -481,6 +500,7 @@ export function loadConfig(
         environment,
         secrets,
         secretsKmsKeyArn: kmsRaw === "" ? undefined : kmsRaw,
+        rolePermissionsBoundary: boundaryRaw === "" ? undefined : boundaryRaw,
         alarms: alarmsOn,
         ...thresholds,
         alarmEmail: alarmEmail === "" ? undefined : alarmEmail,

@@ -10,6 +10,7 @@ import { AccessLogBucket, accessLogPrefix } from "./access-logs";
 import { ConfigError, SecretSetting, loadConfig, secretsInOtherRegions } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { ServiceImage } from "./image";
+import { rolePath } from "./naming";
 import { Network } from "./network";
 import { secretConfigKeys, stackProviderArgs } from "./provider";
 import { Container, SecretSource, WebService, loadBalancerIdleTimeoutSeconds, setByWebService } from "./service";
@@ -99,9 +100,15 @@ const domain = config.domainName
       )
     : undefined;
 
-const accessLogs = config.accessLogs
-    ? new AccessLogBucket(calculator.name, { formerNames: true, retentionDays: config.logRetentionDays }, { providers: { aws: provider } })
-    : undefined;
+// A pull request's stack writes no access logs: its deploy role may then have no S3 at all.
+const accessLogs =
+    config.accessLogs && !isPullRequestStack(stack)
+        ? new AccessLogBucket(
+              calculator.name,
+              { formerNames: true, retentionDays: config.logRetentionDays },
+              { providers: { aws: provider } },
+          )
+        : undefined;
 
 // A task reads its secrets from its own region: an ARN of another one is refused at preview.
 const region = aws.getRegionOutput({}, { provider }).region;
@@ -129,6 +136,7 @@ const service = new WebService(
             secrets: { ...calculator.container.secrets, ...secretSources(config.secrets) },
         },
         secretsKmsKeyArn: config.secretsKmsKeyArn,
+        roleBoundary: config.rolePermissionsBoundary ? { policyArn: config.rolePermissionsBoundary, path: rolePath(project) } : undefined,
         alarms: config.alarms
             ? {
                   loadBalancer5xxPercent: config.alarmLoadBalancer5xxPercent,

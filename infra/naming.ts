@@ -52,3 +52,11 @@ export function awsSafeName(name: string): string {
     if (safe === name && name.length <= 255) return name;
     return `${safe.slice(0, 247)}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
 }
+
+/**
+ * The IAM path of the roles a project's stacks make when they carry a permissions boundary: the CI
+ * identities' deploy roles may make, tag and pass roles under it only.
+ */
+export function rolePath(project: string): string {
+    return `/${project}/`;
+}

@@ -25,6 +25,8 @@ export interface WebServiceArgs extends NamingArgs {
     container: Container;
     /** The customer-managed KMS key the secrets are encrypted with, if not an AWS-managed one: the execution role may decrypt with it. */
     secretsKmsKeyArn?: string;
+    /** The permissions boundary its roles carry, and the IAM path they live under (a deploy role that requires both may make them). */
+    roleBoundary?: { policyArn: string; path: string };
     cpu: number;
     memory: number;
     cpuArchitecture: CpuArchitecture;
@@ -354,8 +356,9 @@ export class WebService extends pulumi.ComponentResource {
         const logGroup = c.make(aws.cloudwatch.LogGroup, "logs", { retentionInDays: args.logRetentionDays });
 
         const assumeByEcsTasks = aws.getCallerIdentityOutput({}, parent).accountId.apply(ecsTasksTrustPolicy);
+        const bounded = args.roleBoundary ? { permissionsBoundary: args.roleBoundary.policyArn, path: args.roleBoundary.path } : {};
         // Pulls the image, writes logs and reads the task's secrets; nothing more.
-        const executionRole = c.make(aws.iam.Role, "execution", { assumeRolePolicy: assumeByEcsTasks });
+        const executionRole = c.make(aws.iam.Role, "execution", { assumeRolePolicy: assumeByEcsTasks, ...bounded });
         const executionPolicies: pulumi.Resource[] = [
             c.make(aws.iam.RolePolicyAttachment, "execution", {
                 role: executionRole.name,
@@ -363,7 +366,7 @@ export class WebService extends pulumi.ComponentResource {
             }),
         ];
         // The service's own identity: it calls no AWS API, so it gets no policy.
-        const taskRole = c.make(aws.iam.Role, "task", { assumeRolePolicy: assumeByEcsTasks });
+        const taskRole = c.make(aws.iam.Role, "task", { assumeRolePolicy: assumeByEcsTasks, ...bounded });
 
         // Secrets: a value the stack holds becomes a SecureString parameter of its own (encrypted with
         // the account's aws/ssm key); the task definition names each by ARN, and ECS reads it at start.

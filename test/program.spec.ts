@@ -170,6 +170,12 @@ describe("program (Pulumi mocks)", function () {
             ["imagesToKeep", "0", /imagesToKeep is "0"; it accepts an integer from 1 to 1000/],
             ["containerInsights", "on", /containerInsights is "on"; it accepts true or false/],
             ["compareSingleStage", "1", /compareSingleStage is "1"; it accepts true or false/],
+            ["rolePermissionsBoundary", "ci-boundary", /rolePermissionsBoundary is "ci-boundary"; it accepts an IAM policy ARN/],
+            [
+                "rolePermissionsBoundary",
+                "arn:aws:iam::123456789012:role/ci-boundary",
+                /rolePermissionsBoundary is "arn:aws:iam::123456789012:role\/ci-boundary"; it accepts an IAM policy ARN/,
+            ],
         ];
         for (const [key, value, message] of bad) {
             it(`rejects ${key}=${JSON.stringify(value)} with a message naming the key`, function () {
@@ -879,6 +885,13 @@ describe("program (Pulumi mocks)", function () {
             });
         });
 
+        it("a pull request's stack writes none, though it has dev's accessLogs (its deploy role may make no S3 bucket)", async function () {
+            const pr = await runUnderMocks({ stack: "pr-7", set: { accessLogs: "true" } });
+            assert.deepEqual(pr.all(T.bucket), []);
+            assert.equal(pr.inputs(T.lb).accessLogs, undefined);
+            assert.equal(pr.outputs.accessLogsBucket, undefined);
+        });
+
         it("turning access logs on changes only the load balancer, besides the bucket it adds", async function () {
             const on = await runUnderMocks({ set: { accessLogs: "true" } });
             assert.deepEqual(
@@ -1009,8 +1022,8 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
             assert.equal(task.networkMode, "awsvpc");
             assert.equal(task.family, `${project.name}-test`, "the family carries the stack name so stacks do not share it");
-            assert.equal(task.executionRoleArn, "arn:aws:iam:us-east-1:123456789012:calculator-execution");
-            assert.equal(task.taskRoleArn, "arn:aws:iam:us-east-1:123456789012:calculator-task");
+            assert.equal(task.executionRoleArn, `arn:aws:iam::123456789012:role/${autoName("calculator-execution")}`);
+            assert.equal(task.taskRoleArn, `arn:aws:iam::123456789012:role/${autoName("calculator-task")}`);
         });
 
         it("makes a valid task family of any stack name the CLI allows", async function () {
@@ -1041,6 +1054,29 @@ describe("program (Pulumi mocks)", function () {
                 },
             ]);
             assert.equal(defaults.all(T.rolePolicy).length, 0);
+        });
+
+        it("with rolePermissionsBoundary, both roles carry the boundary and live under /<project>/; turning it on replaces only them, what names them, and the task definition", async function () {
+            const boundary = "arn:aws:iam::123456789012:policy/go-fargate-calculator-ci/role-boundary";
+            const bounded = await runUnderMocks({ set: { rolePermissionsBoundary: boundary } });
+            for (const name of ["calculator-execution", "calculator-task"]) {
+                assert.equal(bounded.inputs(T.role, name).permissionsBoundary, boundary, name);
+                assert.equal(bounded.inputs(T.role, name).path, `/${project.name}/`, name);
+                assert.equal(defaults.inputs(T.role, name).permissionsBoundary, undefined, `${name}: none by default`);
+                assert.equal(defaults.inputs(T.role, name).path, undefined, `${name}: the default path by default`);
+            }
+            // IAM cannot move a role to another path: the two roles are made anew, and with them whatever names them.
+            assert.deepEqual(
+                planSummary(planUpdate(defaults, bounded)),
+                [
+                    `${T.role}::calculator-execution replace`,
+                    `${T.attachment}::calculator-execution replace`,
+                    `${T.role}::calculator-task replace`,
+                    `${T.service}::calculator-app update`,
+                    `${T.taskDef}::calculator-app replace`,
+                ].sort(),
+            );
+            assert.deepEqual(refusedUpdates(defaults, bounded), []);
         });
 
         it("runs the service with a circuit breaker that rolls back, behind the target group, waiting for steady state", function () {

@@ -5,27 +5,7 @@ import * as path from "path";
 
 import { repoRoot } from "../scripts/lib/docker";
 import { readProject } from "../scripts/lib/stack-config";
-
-interface Row {
-    key: string;
-    type: string;
-    default: string;
-}
-
-export function configTable(readme: string): Row[] {
-    const m = /<!-- config-table:start -->([\s\S]*?)<!-- config-table:end -->/.exec(readme);
-    assert.ok(m, "README.md has no config-table markers");
-    return m[1]
-        .trim()
-        .split("\n")
-        .slice(2) // header and separator
-        .map((line) => line.split("|").map((c) => c.trim()))
-        .map((cells) => ({
-            key: cells[1].replace(/`/g, ""),
-            type: cells[2],
-            default: cells[3].replace(/^`(.*)`$/, "$1").replace(/^""$/, ""),
-        }));
-}
+import { configTable } from "./readme-table";
 
 describe("README.md", function () {
     it("documents every config key of Pulumi.yaml, with its type and default, and no other", function () {

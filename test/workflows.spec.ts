@@ -12,6 +12,8 @@ import * as path from "path";
 import { repoRoot } from "../scripts/lib/docker";
 
 interface Workflow {
+    on: Record<string, { types?: string[]; branches?: string[] }>;
+    permissions?: Record<string, string>;
     jobs: Record<string, { steps: { name?: string; uses?: string; run?: string; with?: Record<string, string> }[] }>;
 }
 
@@ -138,6 +140,28 @@ class Runner {
 }
 
 const unreachable = "failed to get stack: 401 Unauthorized: token expired";
+
+describe("workflows: the AWS role each assumes", function () {
+    // The deploy roles of infra/ci-identities trust one GitHub event each: a workflow on another would be refused.
+    const expected: [string, string, string][] = [
+        ["pull-request.yml", "pull_request", "vars.AWS_PULL_REQUEST_ROLE_ARN"],
+        ["pull-request-closed.yml", "pull_request", "vars.AWS_PULL_REQUEST_ROLE_ARN"],
+        ["main.yml", "push", "vars.AWS_MAIN_ROLE_ARN"],
+    ];
+    for (const [file, event, variable] of expected) {
+        it(`${file}: runs on ${event} only, asks for an OIDC token, and assumes ${variable.replace("vars.", "")} in every job that uses AWS`, function () {
+            const w = workflow(file);
+            assert.deepEqual(Object.keys(w.on), [event]);
+            if (event === "push") assert.deepEqual(w.on.push.branches, ["main"], "the main role trusts refs/heads/main alone");
+            assert.equal(w.permissions?.["id-token"], "write");
+            const assumed = Object.values(w.jobs).flatMap((j) =>
+                j.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials")).map((s) => s.with?.["role-to-assume"]),
+            );
+            assert.ok(assumed.length > 0, `${file} assumes no role`);
+            assert.deepEqual([...new Set(assumed)], [`\${{ ${variable} }}`]);
+        });
+    }
+});
 
 describe("workflows: the shell steps, with a stand-in Pulumi CLI", function () {
     let runner: Runner;

@@ -240,6 +240,18 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                 case "aws:s3/bucket:Bucket":
                     Object.assign(state, { bucket: name, arn: `arn:aws:s3:::${name}` });
                     return { id: name, state };
+                // IAM is global: its ARNs name no region, and a role's or policy's holds its path.
+                case "aws:iam/role:Role":
+                case "aws:iam/policy:Policy":
+                    Object.assign(state, {
+                        name,
+                        path: args.inputs.path ?? "/",
+                        arn: `arn:aws:iam::${account}:${args.type === "aws:iam/role:Role" ? "role" : "policy"}${args.inputs.path ?? "/"}${name}`,
+                    });
+                    break;
+                case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+                    state.arn = `arn:aws:iam::${account}:oidc-provider/${String(args.inputs.url).replace(/^https:\/\//, "")}`;
+                    return { id: String(state.arn), state };
                 case "aws:ec2/securityGroup:SecurityGroup":
                 case "aws:ec2/vpc:Vpc":
                 case "aws:ec2/subnet:Subnet":
@@ -317,6 +329,8 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                 }
                 case "aws:index/getCallerIdentity:getCallerIdentity":
                     return { id: account, accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDATEST" };
+                case "aws:index/getPartition:getPartition":
+                    return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
                 case "aws:index/getRegion:getRegion":
                     return { id: r, region: r, name: r };
                 default:

@@ -25,7 +25,7 @@ export interface MockRunOptions {
     stack?: string;
     /** Environment for the program's process, on top of a copy of this one without GO_IMAGE. */
     env?: Record<string, string>;
-    /** Run the program of another checkout of this project (it needs node_modules). */
+    /** Run the program of another project folder: a checkout of this one elsewhere (it needs node_modules), or infra/ci-identities. */
     projectDir?: string;
     /** As `pulumi preview` of a stack that has none of its resources yet (unknown computed values); else as `pulumi up`. */
     preview?: boolean;
@@ -129,7 +129,8 @@ export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
 /** What the child runs: the stack, and its config as the CLI would merge it. */
 function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
-    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile) : {}, opts.set ?? {});
+    const root = opts.projectDir ?? repoRoot;
+    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile, root) : {}, opts.set ?? {}, root);
     return { stack, config, fake: opts.fake, projectDir: opts.projectDir, preview: opts.preview, secretKeys: opts.secretKeys };
 }
 

@@ -14,7 +14,7 @@ import { repoRoot } from "../scripts/lib/docker";
 interface Workflow {
     on: Record<string, { types?: string[]; branches?: string[] }>;
     permissions?: Record<string, string>;
-    jobs: Record<string, { steps: { name?: string; uses?: string; run?: string; with?: Record<string, string> }[] }>;
+    jobs: Record<string, { if?: string; steps: { name?: string; uses?: string; run?: string; with?: Record<string, string> }[] }>;
 }
 
 function workflow(file: string): Workflow {
@@ -141,6 +141,8 @@ class Runner {
 
 const unreachable = "failed to get stack: 401 Unauthorized: token expired";
 
+const assumesRole = (s: { uses?: string }) => s.uses?.startsWith("aws-actions/configure-aws-credentials") ?? false;
+
 describe("workflows: the AWS role each assumes", function () {
     // The deploy roles of infra/ci-identities trust one GitHub event each: a workflow on another would be refused.
     const expected: [string, string, string][] = [
@@ -149,16 +151,19 @@ describe("workflows: the AWS role each assumes", function () {
         ["main.yml", "push", "vars.AWS_MAIN_ROLE_ARN"],
     ];
     for (const [file, event, variable] of expected) {
-        it(`${file}: runs on ${event} only, asks for an OIDC token, and assumes ${variable.replace("vars.", "")} in every job that uses AWS`, function () {
+        it(`${file}: runs on ${event} only, asks for an OIDC token, and assumes ${variable.replace("vars.", "")} in every job that uses AWS${event === "pull_request" ? " (skipped for a fork's pull request)" : ""}`, function () {
             const w = workflow(file);
             assert.deepEqual(Object.keys(w.on), [event]);
             if (event === "push") assert.deepEqual(w.on.push.branches, ["main"], "the main role trusts refs/heads/main alone");
             assert.equal(w.permissions?.["id-token"], "write");
-            const assumed = Object.values(w.jobs).flatMap((j) =>
-                j.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials")).map((s) => s.with?.["role-to-assume"]),
-            );
+            const assumed = Object.values(w.jobs).flatMap((j) => j.steps.filter(assumesRole).map((s) => s.with?.["role-to-assume"]));
             assert.ok(assumed.length > 0, `${file} assumes no role`);
             assert.deepEqual([...new Set(assumed)], [`\${{ ${variable} }}`]);
+            if (event === "pull_request") {
+                // GitHub gives a fork's pull_request run no OIDC token: its AWS jobs are skipped, not failed.
+                for (const [name, job] of Object.entries(w.jobs).filter(([, j]) => j.steps.some(assumesRole)))
+                    assert.equal(job.if, "github.event.pull_request.head.repo.full_name == github.repository", `${file}: job ${name}`);
+            }
         });
     }
 });

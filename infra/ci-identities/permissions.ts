@@ -371,6 +371,8 @@ export const resourceGrants: Record<string, Grant[]> = {
     "aws:s3/bucket:Bucket": [
         accessLogBucket(
             "s3:CreateBucket",
+            // Tags sent with the create (CreateBucketConfiguration.Tags) need TagResource; PutBucketTagging sets them after.
+            "s3:TagResource",
             "s3:PutBucketTagging",
             "s3:GetBucket*",
             "s3:GetAccelerateConfiguration",

@@ -444,11 +444,14 @@ describe("CI identities (Pulumi mocks)", function () {
             assert.equal(decide(main, deleteService("dev")), "allow");
             assert.notEqual(decide(main, deleteService("pr-7")), "allow");
         });
-        it("makes the access logs' bucket and the alarms' key and topic, which a pull request's stack does not", function () {
-            assert.equal(
-                decide(main, { action: "s3:CreateBucket", resource: "arn:aws:s3:::calculator-access-logs-1a2b3c4", context: inRegion() }),
-                "allow",
-            );
+        it("makes the access logs' bucket (with its tags) and the alarms' key and topic, which a pull request's stack does not", function () {
+            // A create that sends the tags (CreateBucketConfiguration.Tags) is authorized as TagResource too.
+            for (const action of ["s3:CreateBucket", "s3:TagResource"])
+                assert.equal(
+                    decide(main, { action, resource: "arn:aws:s3:::calculator-access-logs-1a2b3c4", context: inRegion(tags("dev")) }),
+                    "allow",
+                    action,
+                );
             assert.equal(decide(main, { action: "kms:CreateKey", resource: "*", context: inRegion(tags("dev")) }), "allow");
             assert.equal(
                 decide(main, {

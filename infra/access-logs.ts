@@ -11,6 +11,9 @@ export interface AccessLogBucketArgs extends NamingArgs {
     retentionDays: number;
 }
 
+/** The bucket's child name: its auto-name is `<component>-access-logs-<7 characters>` (CI roles are held to that). */
+export const accessLogsChild = "access-logs";
+
 /** Where in the bucket the load balancer writes. */
 export const accessLogPrefix = "load-balancer";
 
@@ -83,7 +86,7 @@ export class AccessLogBucket extends pulumi.ComponentResource {
         super("calculator:index:AccessLogBucket", name, {}, opts);
         const parent = { parent: this };
         const c = new Children(this, name, args.formerNames);
-        const bucket = c.make(aws.s3.Bucket, "access-logs", { forceDestroy: true });
+        const bucket = c.make(aws.s3.Bucket, accessLogsChild, { forceDestroy: true });
         const publicAccess = c.make(aws.s3.BucketPublicAccessBlock, "access-logs", {
             bucket: bucket.id,
             blockPublicAcls: true,

@@ -1,8 +1,9 @@
 // What tells a team its service is failing: CloudWatch alarms on the load
 // balancer's and the targets' 5xx as a share of requests, the targets' p99
-// response time, unhealthy targets and the tasks' CPU and memory; a topic for
-// their notifications; and a dashboard of the same figures. Missing data is
-// never an alarm: a service with no traffic is not failing.
+// response time, unhealthy targets, no healthy target at all, and the tasks'
+// CPU and memory; a topic for their notifications; and a dashboard of the
+// same figures. Missing data is no alarm (a service with no traffic is not
+// failing), but for the healthy targets: none registered reports nothing.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -86,6 +87,9 @@ export function trafficAlarms(c: Children, on: LoadBalancerMetrics, t: AlarmThre
             dimensions: target,
             period: alarmPeriodSeconds,
             extendedStatistic: "p99",
+            // A minute with too few requests for a p99 to mean anything (CloudWatch: fewer than 10/(1-0.99))
+            // leaves the alarm as it is: a near-idle stack is not rolled back on a handful of slow requests.
+            evaluateLowSampleCountPercentiles: "ignore",
             threshold: t.latencyP99Ms / 1000, // the metric is in seconds
         }),
         unhealthy: c.make(aws.cloudwatch.MetricAlarm, "alarm-unhealthy-targets", {
@@ -97,6 +101,22 @@ export function trafficAlarms(c: Children, on: LoadBalancerMetrics, t: AlarmThre
             period: alarmPeriodSeconds,
             statistic: "Maximum",
             threshold: 0,
+        }),
+        // An outage with no target at all sets off none of the above: the load balancer answers 503 itself before
+        // it picks a target, which RequestCount leaves out (the 5xx share is then missing data), and no target
+        // is unhealthy when none ever registers (an image that cannot be pulled, a secret that cannot be read, a
+        // crash before the first health check). A target group with no healthy target reports 0, or nothing.
+        noHealthyTargets: c.make(aws.cloudwatch.MetricAlarm, "alarm-no-healthy-targets", {
+            ...common,
+            alarmDescription: "No task passes the load balancer's health check: every request gets a 503 from the load balancer",
+            comparisonOperator: "LessThanThreshold",
+            treatMissingData: "breaching",
+            namespace: elb,
+            metricName: "HealthyHostCount",
+            dimensions: target,
+            period: alarmPeriodSeconds,
+            statistic: "Minimum",
+            threshold: 1,
         }),
     };
 }

@@ -71,30 +71,24 @@ export interface LoadOptions {
     secretKeys?: readonly string[];
 }
 
-/** An SSM parameter or Secrets Manager secret ARN (the latter optionally with :json-key:version-stage:version-id). */
-const secretArn =
-    /^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?)$/;
+/**
+ * An SSM parameter ARN, of any region (ECS: "If the parameter exists in a different Region, then the full
+ * ARN must be specified", API reference, Secret).
+ */
+const ssmParameterArn = /^arn:aws(-[a-z]+)*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+$/;
+/**
+ * A Secrets Manager secret's full ARN, whose name Secrets Manager ends with "-" and 6 characters of its own
+ * (optionally with :json-key:version-stage:version-id). The execution role is granted exactly that ARN,
+ * and an IAM resource without the 6 characters never matches the secret.
+ */
+const secretsManagerArn =
+    /^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$/;
+const partialSecretsManagerArn = /^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:]*:[^:]*:[^:]*)?$/;
 
 /** A DNS name as the domain settings take it: lowercase, no trailing dot. */
 export const dnsName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** A Route 53 hosted zone ID. */
 export const hostedZoneIdPattern = /^Z[A-Z0-9]{1,31}$/;
-
-/** The region an ARN names (arn:PARTITION:SERVICE:REGION:…). */
-export function arnRegion(arn: string): string {
-    return arn.split(":")[3];
-}
-
-/** The secrets whose ARN is of another region than the stack's: ECS reads them from the task's region. */
-export function secretsInOtherRegions(project: string, secrets: Record<string, SecretSetting>, region: string): string[] {
-    return Object.entries(secrets).flatMap(([name, s]) =>
-        "arn" in s && arnRegion(s.arn) !== region
-            ? [
-                  `${project}:secrets.${name} names ${s.arn}, in ${arnRegion(s.arn)}; the stack is in ${region}, and a task reads its secrets from its own region (copy it there, or name one that is)`,
-              ]
-            : [],
-    );
-}
 
 /** Fargate's valid task sizes: cpu units -> memory MiB allowed with it. */
 export const fargateMemoryByCpu: Record<number, number[]> = {
@@ -407,8 +401,13 @@ export function loadConfig(
         }
         if (typeof value !== "string" || value === "") {
             problems.push(`${at} is empty or not text; it accepts an SSM parameter or Secrets Manager ARN, or a value set with --secret`);
-        } else if (secretArn.test(value)) {
+        } else if (ssmParameterArn.test(value) || secretsManagerArn.test(value)) {
             secrets[name] = { arn: value };
+        } else if (partialSecretsManagerArn.test(value)) {
+            const secret = value.split(":")[6];
+            problems.push(
+                `${at} is ${secretsAreSecret ? "a Secrets Manager ARN" : JSON.stringify(value)} without the 6 characters Secrets Manager ends its name with (secret:${secret}-AbCdEf): the execution role is granted the ARN named, which then matches no secret; give the full ARN (aws secretsmanager describe-secret --secret-id ${secret} --query ARN)`,
+            );
         } else if (/^arn:/.test(value)) {
             problems.push(
                 `${at} is ${secretsAreSecret ? "an ARN" : JSON.stringify(value)}, which is not an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) ARN`,

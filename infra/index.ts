@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
-import { ConfigError, SecretSetting, loadConfig, secretsInOtherRegions } from "./config";
+import { SecretSetting, loadConfig } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { ServiceImage } from "./image";
 import { rolePath } from "./naming";
@@ -110,14 +110,6 @@ const accessLogs =
           )
         : undefined;
 
-// A task reads its secrets from its own region: an ARN of another one is refused at preview.
-const region = aws.getRegionOutput({}, { provider }).region;
-const regionChecked = region.apply((r) => {
-    const elsewhere = secretsInOtherRegions(project, config.secrets, r);
-    if (elsewhere.length > 0) throw new ConfigError(elsewhere);
-    return true;
-});
-
 const service = new WebService(
     calculator.name,
     {
@@ -168,10 +160,7 @@ const service = new WebService(
 /** The stack's secret settings as the service takes them: a value stays secret (the state holds it encrypted). */
 function secretSources(settings: Record<string, SecretSetting>): Record<string, SecretSource> {
     return Object.fromEntries(
-        Object.entries(settings).map(([name, s]) => [
-            name,
-            "arn" in s ? { valueFrom: regionChecked.apply(() => s.arn) } : { value: pulumi.secret(s.value) },
-        ]),
+        Object.entries(settings).map(([name, s]) => [name, "arn" in s ? { valueFrom: s.arn } : { value: pulumi.secret(s.value) }]),
     );
 }
 

@@ -80,6 +80,16 @@ export const setByWebService = ["PORT"];
 /** ECS sets these in every task (credentials, metadata); a setting must not shadow them. */
 export const setByEcs = /^(ECS_|AWS_CONTAINER_|AWS_EXECUTION_ENV$)/;
 
+/**
+ * The service's deployment alarms with alarms off: said explicitly, since the provider leaves a removed
+ * `alarms` block out of the diff (terraform-provider-aws ecs/service.go: DiffSuppressFunc
+ * SuppressMissingOptionalConfigurationBlock) and ECS would keep rolling back on alarms the stack deleted.
+ * A disabled block is how AWS Copilot turns them off (aws/copilot-cli#4565, with no names, through
+ * CloudFormation). Here it needs a name: for an empty list the provider sends no AlarmNames
+ * (expandAlarms: `v.Len() > 0`), which the AWS SDK refuses as a missing required field.
+ */
+export const deploymentAlarmsOff = { alarmNames: ["none"], enable: false, rollback: false };
+
 /** The container's name in the task definition, the target of the load balancer. */
 export const containerName = "app";
 /** How long the load balancer keeps an idle connection to a client or a task. A service's keep-alive must outlast it (README). */
@@ -459,7 +469,7 @@ export class WebService extends pulumi.ComponentResource {
                           enable: true,
                           rollback: true,
                       }
-                    : undefined,
+                    : deploymentAlarmsOff,
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,
                 propagateTags: "SERVICE",

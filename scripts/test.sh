@@ -29,7 +29,7 @@ echo "== mocha"
 if (($# > 0)); then
 	exec npx mocha "$@"
 fi
-engine_specs=(test/image.spec.ts test/local-stack.spec.ts)
+engine_specs=(test/containers.spec.ts test/image.spec.ts test/local-stack.spec.ts)
 mock_specs=()
 for f in test/*.spec.ts; do
 	[[ " ${engine_specs[*]} " == *" $f "* ]] || mock_specs+=("$f")

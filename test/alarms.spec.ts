@@ -6,6 +6,7 @@ import { strict as assert } from "assert";
 import { alarmTopicKeyPolicy, datapointsToAlarm, evaluationPeriods } from "../infra/alarms";
 import { readProject } from "../infra/project";
 import { Run, changedResources, failureOf, runUnderMocks, shortUrn } from "../scripts/lib/harness";
+import { inputsAfterUpdate, planUpdate } from "./update-plan";
 
 const T = {
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -36,7 +37,15 @@ describe("alarms (Pulumi mocks)", function () {
 
     it("watches, by default, the load balancer's and the targets' 5xx rates, p99 latency, unhealthy targets, CPU and memory", function () {
         const a = alarms(run);
-        assert.deepEqual(Object.keys(a).sort(), ["cpu", "latency-p99", "load-balancer-5xx", "memory", "target-5xx", "unhealthy-targets"]);
+        assert.deepEqual(Object.keys(a).sort(), [
+            "cpu",
+            "latency-p99",
+            "load-balancer-5xx",
+            "memory",
+            "no-healthy-targets",
+            "target-5xx",
+            "unhealthy-targets",
+        ]);
         const lbSuffix = run.one(T.lb).state?.arnSuffix;
         const tgSuffix = run.one(T.tg).state?.arnSuffix;
         assert.ok(lbSuffix && tgSuffix);
@@ -62,6 +71,8 @@ describe("alarms (Pulumi mocks)", function () {
         assert.equal(a["latency-p99"].extendedStatistic, "p99");
         assert.deepEqual(a["latency-p99"].dimensions, { LoadBalancer: lbSuffix, TargetGroup: tgSuffix });
         assert.equal(a["latency-p99"].threshold, byDefault("alarmLatencyP99Ms") / 1000, "the metric is in seconds");
+        // Too few requests in a minute for a p99 leave the alarm as it is (CloudWatch: evaluateLowSampleCountPercentiles).
+        assert.equal(a["latency-p99"].evaluateLowSampleCountPercentiles, "ignore");
 
         assert.equal(a["unhealthy-targets"].metricName, "UnHealthyHostCount");
         assert.equal(a["unhealthy-targets"].threshold, 0);
@@ -76,11 +87,28 @@ describe("alarms (Pulumi mocks)", function () {
             ["MemoryUtilization", ecs, byDefault("alarmMemoryPercent")],
         );
         for (const [name, alarm] of Object.entries(a)) {
+            if (name === "no-healthy-targets") continue;
             assert.equal(alarm.treatMissingData, "notBreaching", `${name}: a service with no traffic is not failing`);
-            assert.deepEqual([alarm.evaluationPeriods, alarm.datapointsToAlarm], [evaluationPeriods, datapointsToAlarm], name);
             assert.equal(alarm.comparisonOperator, "GreaterThanThreshold", name);
+        }
+        for (const [name, alarm] of Object.entries(a)) {
+            assert.deepEqual([alarm.evaluationPeriods, alarm.datapointsToAlarm], [evaluationPeriods, datapointsToAlarm], name);
             assert.deepEqual(alarm.alarmActions ?? [], [], `${name}: no notifications without alarmEmail or alarmTopicArn`);
         }
+    });
+
+    it("an outage with no target at all sets off an alarm: fewer than one healthy target, and no data is as bad", function () {
+        // The load balancer's own 503s with no target are not in RequestCount, and UnHealthyHostCount stays 0
+        // when no task ever registers: only the healthy targets' count sees it (CloudWatch, ALB metrics).
+        const a = alarms(run)["no-healthy-targets"];
+        assert.deepEqual(
+            [a.namespace, a.metricName, a.statistic, a.comparisonOperator, a.threshold, a.treatMissingData],
+            ["AWS/ApplicationELB", "HealthyHostCount", "Minimum", "LessThanThreshold", 1, "breaching"],
+        );
+        assert.deepEqual(a.dimensions, { LoadBalancer: run.one(T.lb).state?.arnSuffix, TargetGroup: run.one(T.tg).state?.arnSuffix });
+        // Not a deployment alarm: during a deploy the old tasks stay healthy, and the circuit breaker sees tasks that never turn healthy.
+        const names = Object.fromEntries(run.all(T.alarm).map((x) => [x.name, String(x.state?.name)]));
+        assert.ok(!run.inputs(T.service).alarms.alarmNames.includes(names["calculator-alarm-no-healthy-targets"]));
     });
 
     it("rolls a deployment back on the 5xx and latency alarms, which exist, besides the circuit breaker", function () {
@@ -148,7 +176,7 @@ describe("alarms (Pulumi mocks)", function () {
 
     it("a pull request's stack, with dev's alarmEmail, has the alarms but notifies no one and subscribes no address", async function () {
         const pr = await runUnderMocks({ stack: "pr-7", set: { alarmEmail: "oncall@example.com" } });
-        assert.equal(pr.all(T.alarm).length, 6);
+        assert.equal(pr.all(T.alarm).length, 7);
         assert.equal(pr.all(T.topic).length + pr.all(T.subscription).length + pr.all(T.key).length, 0);
         for (const alarm of Object.values(alarms(pr))) assert.deepEqual(alarm.alarmActions, []);
         assert.equal(pr.inputs(T.service).alarms.rollback, true);
@@ -161,10 +189,18 @@ describe("alarms (Pulumi mocks)", function () {
         for (const alarm of Object.values(alarms(theirs))) assert.deepEqual(alarm.alarmActions, [arn]);
     });
 
-    it("turning alarms off and on changes only the alarms, the deployment's alarms and the dashboard's alarm lines", async function () {
+    it("turning alarms off turns the deployment's alarms off on AWS: an explicit disabled block, as the provider keeps a removed one", async function () {
         const off = await runUnderMocks({ set: { alarms: "false" } });
         assert.equal(off.all(T.alarm).length, 0);
-        assert.equal(off.inputs(T.service).alarms, undefined);
+        const service = off.one(T.service);
+        const after = inputsAfterUpdate(T.service, run.inputs(T.service), off.inputs(T.service));
+        assert.deepEqual([after.alarms.enable, after.alarms.rollback], [false, false], "ECS still rolls back on alarms the stack deleted");
+        assert.ok(after.alarms.alarmNames.length > 0, "the provider sends no names for an empty list, which the SDK refuses");
+        assert.equal(planUpdate(run, off).find((s) => s.urn === service.urn)?.op, "update");
+    });
+
+    it("turning alarms off and on changes only the alarms, the deployment's alarms and the dashboard's alarm lines", async function () {
+        const off = await runUnderMocks({ set: { alarms: "false" } });
         assert.deepEqual(
             changedResources(run, off).map(shortUrn),
             [

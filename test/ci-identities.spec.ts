@@ -462,6 +462,19 @@ describe("CI identities (Pulumi mocks)", function () {
                 "allow",
             );
         });
+        it("manages dev's access-log bucket under the name it was first made with (access-logs-<hex>, kept by its alias)", function () {
+            for (const bucket of ["access-logs-1a2b3c4", "calculator-access-logs-1a2b3c4"])
+                for (const [action, resource] of [
+                    ["s3:PutBucketPolicy", `arn:aws:s3:::${bucket}`],
+                    ["s3:GetLifecycleConfiguration", `arn:aws:s3:::${bucket}`],
+                    ["s3:DeleteObject", `arn:aws:s3:::${bucket}/load-balancer/AWSLogs/x.log.gz`],
+                ])
+                    assert.equal(decide(main, { action, resource, context: inRegion() }), "allow", `${action} on ${resource}`);
+            assert.notEqual(
+                decide(main, { action: "s3:DeleteBucket", resource: "arn:aws:s3:::other-bucket", context: inRegion() }),
+                "allow",
+            );
+        });
         it("writes dev's name and not a pull request's, and only dev's state", function () {
             assert.equal(decide(main, changeRecords(["calc.example.com", "_0a1b2c.calc.example.com"])), "allow");
             assert.notEqual(decide(main, changeRecords(["pr-7.calc.example.com"])), "allow");

@@ -10,6 +10,7 @@ import * as path from "path";
 
 import { contextFiles } from "../infra/source";
 import {
+    Containers,
     DockerError,
     appDir,
     build,
@@ -65,19 +66,18 @@ async function buildBinary(platform?: string): Promise<string> {
     return path.join(dest, "app");
 }
 
+/** Every container the spec starts; the spec's last hook removes them, whichever test failed. */
+const containers = new Containers();
+
 /** Runs the runtime image as a container on the host network; returns its name and URL. */
 async function startContainer(image: string, env: Record<string, string> = {}, extra: string[] = []) {
     const port = await freePort();
     const name = `calculator-test-${process.pid}-${port}`;
     const envArgs = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
-    await docker(["run", "--detach", "--name", name, "--network", "host", "--read-only", ...envArgs, ...extra, image]);
+    await containers.run(name, ["--network", "host", "--read-only", ...envArgs, ...extra, image]);
     const url = `http://127.0.0.1:${port}`;
     await waitForStatus(`${url}/healthz`, 200, 10_000);
     return { name, url, port };
-}
-
-async function removeContainer(name: string) {
-    await dockerRaw(["rm", "--force", name]);
 }
 
 describe("image (real Docker engine)", function () {
@@ -91,7 +91,8 @@ describe("image (real Docker engine)", function () {
     });
 
     after(async function () {
-        await dockerRaw(["rmi", "--force", imageTag]);
+        await containers.removeAll();
+        await dockerRaw(["rmi", "--force", imageTag]).catch(() => undefined);
     });
 
     describe("runtime stage", function () {
@@ -142,9 +143,6 @@ describe("image (real Docker engine)", function () {
         before(async function () {
             // A 1s health interval so Docker's own health check verdict comes quickly.
             container = await startContainer(imageId, {}, ["--health-interval=1s", "--health-start-period=1s"]);
-        });
-        after(async function () {
-            await removeContainer(container.name);
         });
 
         it("runs as UID 65532 with a read-only root file system", async function () {
@@ -273,7 +271,7 @@ describe("image (real Docker engine)", function () {
                 assert.ok(stopSeconds < stopTimeout, `docker stop took ${stopSeconds}s; the stop timeout is ${stopTimeout}s`);
                 console.log(`      stop under load: ${JSON.stringify(outcomes)}, stopped in ${stopSeconds.toFixed(2)} s`);
             } finally {
-                await removeContainer(c.name);
+                await containers.remove(c.name);
             }
         });
     });

@@ -17,7 +17,7 @@ import { repoRoot } from "../scripts/lib/docker";
 import { effectiveConfig, readProject, readStackFile } from "../scripts/lib/stack-config";
 import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "../scripts/lib/harness";
-import { planSummary, planUpdate, refusedUpdates } from "./update-plan";
+import { planSummary, planUpdate, refusedUpdates, withoutRecordedTriggers } from "./update-plan";
 import { unknownMarker } from "../scripts/lib/mock-program";
 
 const project = readProject();
@@ -1329,6 +1329,31 @@ describe("program (Pulumi mocks)", function () {
                 refused[0],
                 /^aws:lb\/loadBalancer:LoadBalancer::calculator-lb: InvalidConfigurationRequest: calculator-public-1-id, calculator-public-2-id, calculator-load-balancer-id not in the load balancer's VPC vpc-default/,
             );
+        });
+
+        it("a stack deployed before the trigger existed: one `pulumi up` with the VPC unchanged records it, and only then can the VPC change", async function () {
+            const [defaultsUp, newVpcPreview, newVpcUp] = await Promise.all([
+                runUnderMocks(),
+                runUnderMocks({ set: { vpc: "new" }, preview: true }),
+                runUnderMocks({ set: { vpc: "new" } }),
+            ]);
+            const lbStep = (live: Run, next: Run) => planUpdate(live, next).find((s) => s.type === T.lb)!;
+            // Its state holds no trigger. A preview of the VPC change, the new VPC's ID unknown, shows a replacement...
+            const old = withoutRecordedTriggers(defaultsUp);
+            assert.equal(newVpcPreview.one(T.lb).replacementTrigger, unknownMarker);
+            assert.equal(lbStep(old, newVpcPreview).op, "replace");
+            // ...but `pulumi up` compares the resolved ID with nothing, records it and updates in place, which AWS refuses.
+            assert.equal(lbStep(old, newVpcUp).op, "update");
+            assert.match(
+                refusedUpdates(old, newVpcUp).join("\n"),
+                /calculator-lb: InvalidConfigurationRequest: .* not in the load balancer's VPC vpc-default/,
+            );
+            // The path: a `pulumi up` with the VPC as it is changes nothing and records the trigger...
+            assert.deepEqual(planSummary(planUpdate(old, defaultsUp)), []);
+            assert.equal(defaultsUp.one(T.lb).replacementTrigger, "vpc-default");
+            // ...and the VPC change then replaces the load balancer, which AWS accepts.
+            assert.equal(lbStep(defaultsUp, newVpcUp).op, "replace");
+            assert.deepEqual(refusedUpdates(defaultsUp, newVpcUp), []);
         });
 
         it("an unchanged stack updates nothing; a new image replaces only the task definition and updates the service", async function () {

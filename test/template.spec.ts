@@ -11,6 +11,7 @@ import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from
 import { repoRoot } from "../scripts/lib/docker";
 import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
+import { decide } from "./iam-evaluate";
 import { buildUnderMocks } from "./in-process";
 
 const T = {
@@ -293,9 +294,9 @@ describe("template: adopting it", function () {
                 /secrets\.BUCKET is "arn:aws:s3:::my-bucket", which is not an SSM parameter .* or Secrets Manager secret/,
             ],
             [
-                "an ARN of another region, at preview",
-                { set: { secrets: JSON.stringify({ DB_URL: ssmArn.replace("us-east-1", "eu-west-1") }) } },
-                /secrets\.DB_URL names arn:aws:ssm:eu-west-1:.*, in eu-west-1; the stack is in us-east-1/,
+                "a Secrets Manager ARN without the 6 characters that end the secret's name (the grant would match no secret)",
+                { set: { secrets: JSON.stringify({ DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" }) } },
+                /secrets\.DB is "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" without the 6 characters .*describe-secret --secret-id db --query ARN/,
             ],
             [
                 "a name set both as a setting and as a secret",
@@ -315,22 +316,35 @@ describe("template: adopting it", function () {
             ["a KMS key without secrets", { set: { secretsKmsKeyArn: kmsKey } }, /secretsKmsKeyArn is set, but .*secrets names none/],
         ];
         for (const [what, opts, message] of refused) {
-            it(`refuses ${what}`, async function () {
-                // The region is the stack's provider's: the program checks it at preview; the rest, loading the config.
-                const m = what.includes("region")
-                    ? await failureOf(opts)
-                    : (() => {
-                          try {
-                              load(opts.set, opts.secretKeys);
-                          } catch (err) {
-                              return (err as Error).message;
-                          }
-                          assert.fail("accepted");
-                      })();
+            it(`refuses ${what}`, function () {
+                const m = (() => {
+                    try {
+                        load(opts.set, opts.secretKeys);
+                    } catch (err) {
+                        return (err as Error).message;
+                    }
+                    assert.fail("accepted");
+                })();
                 assert.match(m, message);
                 assert.ok(!m.includes("hunter2"), "a value is never echoed");
             });
         }
+
+        it("takes an SSM parameter of another region by its full ARN, as ECS does, and grants exactly that ARN", async function () {
+            // ECS API reference, Secret: "If the parameter exists in a different Region, then the full ARN must be specified."
+            const elsewhere = ssmArn.replace("us-east-1", "eu-west-1");
+            const run = await runUnderMocks({ set: { secrets: JSON.stringify({ DB_URL: elsewhere }) } });
+            assert.deepEqual(containerOf(run).secrets, [{ name: "DB_URL", valueFrom: elsewhere }]);
+            assert.deepEqual(JSON.parse(run.inputs(T.rolePolicy).policy).Statement[0].Resource, [elsewhere]);
+        });
+
+        it("why a Secrets Manager ARN needs its suffix: IAM matches the resource ARN as written, and the secret's ends in 6 characters", function () {
+            const secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+            const request = { action: "secretsmanager:GetSecretValue", resource: secret };
+            const granted = (valueFrom: string) => decide([JSON.parse(secretsPolicy([valueFrom]))], request);
+            assert.equal(granted("arn:aws:secretsmanager:us-east-1:123456789012:secret:db"), "implicit deny");
+            assert.equal(granted(`${secret}:password::`), "allow");
+        });
         it("a refused secret fails the program as `pulumi preview` would, without the value", async function () {
             const m = await failureOf({ set: { secrets: JSON.stringify({ DB_PASSWORD: "hunter2" }) } });
             assert.match(m, /secrets\.DB_PASSWORD is plain text and not an ARN/);

@@ -114,6 +114,23 @@ const forceNew: Record<string, { source: string; properties: string[] | "*" }> =
     "docker:index/image:Image": { source: "pulumi-docker provider/provider.go", properties: [] },
 };
 
+/**
+ * Properties whose removal the provider leaves out of the diff, so that AWS keeps what it has: an update
+ * that drops one changes nothing there.
+ */
+const keptWhenRemoved: Record<string, { source: string; properties: string[] }> = {
+    "aws:ecs/service:Service": {
+        source: `${tf} internal/service/ecs/service.go, alarms: DiffSuppressFunc verify.SuppressMissingOptionalConfigurationBlock`,
+        properties: ["alarms"],
+    },
+};
+
+/** A resource's inputs as AWS holds them after `pulumi up` from `old` to `next`: what the provider keeps of a removed property stays. */
+export function inputsAfterUpdate(type: string, old: Inputs, next: Inputs): Inputs {
+    const kept = (keptWhenRemoved[type]?.properties ?? []).filter((k) => next[k] === undefined && old[k] !== undefined);
+    return { ...next, ...Object.fromEntries(kept.map((k) => [k, old[k]])) };
+}
+
 /** Strings a resource's replacement changes: its ID, and what the provider computed (ARN, DNS name, an auto-name…). */
 function identities(r: { id?: string; inputs: Inputs; state?: Record<string, unknown> }): string[] {
     const computed = Object.entries(r.state ?? {})
@@ -127,10 +144,20 @@ function mentions(value: unknown, needles: string[]): boolean {
     return needles.some((n) => text.includes(n));
 }
 
-/** The engine's replacementTrigger rule: null to a value and back is no replacement; an unknown one is (pulumi/pulumi#20936). */
-function triggerReplaces(old: unknown, next: unknown): boolean {
+/**
+ * The engine's replacementTrigger rule, in the engine's order (ENGINE_TRIGGER_SOURCE): a trigger unknown at a preview
+ * shows a replacement whatever the state holds, even none; then none recorded (a stack made before the
+ * trigger) or none given is no replacement, the value being recorded or forgotten; then a changed value replaces.
+ */
+export function triggerReplaces(old: unknown, next: unknown): boolean {
+    if (next === unknownMarker) return true;
     if (old === undefined || old === null || next === undefined || next === null) return false;
-    return next === unknownMarker || JSON.stringify(old) !== JSON.stringify(next);
+    return JSON.stringify(old) !== JSON.stringify(next);
+}
+
+/** The state of a stack deployed before its program gave any resource a replacementTrigger: none recorded. */
+export function withoutRecordedTriggers(live: Run): Run {
+    return new Run({ ...live.run, resources: live.resources.map((r) => ({ ...r, replacementTrigger: undefined })) }, live.world);
 }
 
 /**
@@ -153,7 +180,7 @@ export function planUpdate(live: Run, next: Run): Step[] {
                 continue;
             }
             const a = withoutIgnored(unsecret(old.inputs) as Inputs, r.ignoreChanges);
-            const b = withoutIgnored(unsecret(r.inputs) as Inputs, r.ignoreChanges);
+            const b = inputsAfterUpdate(r.type, a, withoutIgnored(unsecret(r.inputs) as Inputs, r.ignoreChanges));
             const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
             const changed = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]) || (k in a && mentions(a[k], moved)));
             const rule = forceNew[r.type];

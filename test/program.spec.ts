@@ -417,9 +417,21 @@ describe("program (Pulumi mocks)", function () {
 
         it("asks the registry once per version and keeps the answer, so the push does not change the next run's inputs", async function () {
             const held = defaults.one(T.stash, "calculator-image-in-registry");
-            assert.equal(held.replacementTrigger, String(defaults.inputs(T.image).imageName).split(":").pop());
-            const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"f".repeat(64)}` } });
-            assert.equal(planUpdate(defaults, rebuilt).find((s) => s.type === T.stash)?.op, "same");
+            const tag = String(defaults.inputs(T.image).imageName).split(":").pop();
+            assert.equal(held.replacementTrigger, tag);
+            // The fake's registry holds what the run pushed: the next run's question gets the other answer.
+            assert.deepEqual(defaults.run.registryTags, [tag]);
+            const next = await runUncached({ after: defaults });
+            assert.deepEqual(
+                next.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageTag === tag).length,
+                1,
+                "the program asks on every run",
+            );
+            // The engine diffs a Stash on its input, which flipped: ignored, it keeps the first answer.
+            assert.deepEqual(held.ignoreChanges, ["input"]);
+            assert.equal(next.one(T.stash).state?.output, false, "the Stash keeps the answer it was made with");
+            assert.equal(planUpdate(defaults, next).find((s) => s.type === T.stash)?.op, "same");
+            assert.equal(next.inputs(T.image).build.cacheFrom, undefined);
         });
 
         it("pushes to the stack's repository with a token for its registry, the credentials kept secret", function () {
@@ -1357,7 +1369,11 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("an unchanged stack updates nothing; a new image replaces only the task definition and updates the service", async function () {
-            const [again, rebuilt] = await Promise.all([runUncached(), runUncached({ fake: { imageDigest: `sha256:${"e".repeat(64)}` } })]);
+            // Each against the state and the registry the first `pulumi up` left: its image pushed.
+            const [again, rebuilt] = await Promise.all([
+                runUncached({ after: defaults }),
+                runUncached({ after: defaults, fake: { imageDigest: `sha256:${"e".repeat(64)}` } }),
+            ]);
             assert.deepEqual(planSummary(planUpdate(defaults, again)), []);
             assert.deepEqual(
                 planSummary(planUpdate(defaults, rebuilt)),
@@ -1432,10 +1448,17 @@ describe("program (Pulumi mocks)", function () {
             let changed: Run;
             try {
                 fs.writeFileSync(file, original + "\n// a one-line change\n");
-                changed = await runUncached({ fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
+                changed = await runUncached({ after: defaults, fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
             } finally {
                 fs.writeFileSync(file, original);
             }
+            // The new version's Stash is made anew and takes the registry's answer for it: not there yet.
+            assert.equal(changed.one(T.stash).state?.output, false);
+            assert.equal(changed.inputs(T.image).build.cacheFrom, undefined);
+            // Back to the first version (a revert), after both were pushed: the registry holds it, and the build takes its layers.
+            const reverted = await runUncached({ after: changed });
+            assert.equal(reverted.one(T.stash).state?.output, true);
+            assert.deepEqual(reverted.inputs(T.image).build.cacheFrom, { images: [reverted.inputs(T.image).imageName] });
             assert.deepEqual(
                 changedResources(defaults, changed).map(shortUrn),
                 [`${T.image}::calculator-image`, `${T.taskDef}::calculator-app`, `${T.service}::calculator-app`].sort(),

@@ -3,7 +3,7 @@
 // those updates AWS or the provider refuses. The mocks accept whatever the
 // program declares; the rules here are the engine's and the providers' own,
 // each from its source, for the resource types this program makes.
-import { unknownMarker } from "../scripts/lib/mock-program";
+import { triggerReplaces, unknownMarker } from "../scripts/lib/mock-program";
 import { Run, shortUrn, unsecret, withoutIgnored } from "../scripts/lib/harness";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are loosely typed JSON
@@ -142,17 +142,6 @@ function identities(r: { id?: string; inputs: Inputs; state?: Record<string, unk
 function mentions(value: unknown, needles: string[]): boolean {
     const text = JSON.stringify(value) ?? "";
     return needles.some((n) => text.includes(n));
-}
-
-/**
- * The engine's replacementTrigger rule, in the engine's order (ENGINE_TRIGGER_SOURCE): a trigger unknown at a preview
- * shows a replacement whatever the state holds, even none; then none recorded (a stack made before the
- * trigger) or none given is no replacement, the value being recorded or forgotten; then a changed value replaces.
- */
-export function triggerReplaces(old: unknown, next: unknown): boolean {
-    if (next === unknownMarker) return true;
-    if (old === undefined || old === null || next === undefined || next === null) return false;
-    return JSON.stringify(old) !== JSON.stringify(next);
 }
 
 /** The state of a stack deployed before its program gave any resource a replacementTrigger: none recorded. */

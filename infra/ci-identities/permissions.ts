@@ -31,13 +31,15 @@ export interface Where {
  *   `stack` tag is theirs (so an existing resource of another stack cannot be overwritten or re-tagged).
  * - stack: the resource carries the stacks' tags.
  * - retag: as stack, and the new tags name the stacks too (services whose tag-on-create has its own key).
+ * - addTags: as stack, with tags of other keys than project and stack: a default tag added to the program
+ *   reaches deployed resources as a tagging request of that tag alone, without the stack's tags.
  * - tagOnCreate: tags sent with a create, which the service authorizes as a tagging action that
  *   names the create in `createAction`.
  * - project: the resource carries the project's tag, of any stack (the preview of dev from a pull request).
  * - named: the resource's ARN holds the stacks' names (`resources`).
  * - any: every resource: the action takes none, or reads nothing secret; `why` says which.
  */
-export type Scope = "create" | "stack" | "retag" | "tagOnCreate" | "project" | "named" | "any";
+export type Scope = "create" | "stack" | "retag" | "addTags" | "tagOnCreate" | "project" | "named" | "any";
 
 export type Condition = Record<string, Record<string, string | string[]>>;
 
@@ -60,6 +62,8 @@ export const tagKeys = { project: "project", stack: "stack" } as const;
 const any = (actions: string[], why: string): Grant => ({ actions, scope: "any", why });
 const create = (...actions: string[]): Grant => ({ actions, scope: "create" });
 const stack = (...actions: string[]): Grant => ({ actions, scope: "stack" });
+/** A tag of another key added to the stacks' own resources (a new default tag of the program's provider). */
+const addTags = (...actions: string[]): Grant => ({ actions, scope: "addTags" });
 
 const describeOnly = "the service's Describe calls take no resource-level permissions";
 
@@ -80,10 +84,12 @@ const elbCreates = ["CreateLoadBalancer", "CreateTargetGroup", "CreateListener"]
 const ecsTagging: Grant[] = [
     { actions: ["ecs:TagResource"], scope: "tagOnCreate", createAction: { key: "ecs:CreateAction", actions: ecsCreates } },
     { actions: ["ecs:TagResource"], scope: "retag" },
+    addTags("ecs:TagResource"),
 ];
 const ec2Tagging: Grant[] = [
     { actions: ["ec2:CreateTags"], scope: "tagOnCreate", createAction: { key: "ec2:CreateAction", actions: ec2Creates } },
     { actions: ["ec2:CreateTags"], scope: "retag" },
+    addTags("ec2:CreateTags"),
     any(["ec2:Describe*"], describeOnly),
 ];
 const elbTagging: Grant[] = [
@@ -93,6 +99,7 @@ const elbTagging: Grant[] = [
         createAction: { key: "elasticloadbalancing:CreateAction", actions: elbCreates },
     },
     { actions: ["elasticloadbalancing:AddTags"], scope: "retag" },
+    addTags("elasticloadbalancing:AddTags"),
     any(["elasticloadbalancing:Describe*"], describeOnly),
 ];
 
@@ -114,6 +121,7 @@ const withBoundary = (w: Where): Condition => ({ StringEquals: { "iam:Permission
 export const resourceGrants: Record<string, Grant[]> = {
     "aws:ecr/repository:Repository": [
         create("ecr:CreateRepository", "ecr:TagResource"),
+        addTags("ecr:TagResource"),
         stack("ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability"),
         // forceDelete: the repository goes with its images.
         stack("ecr:DeleteRepository"),
@@ -198,8 +206,12 @@ export const resourceGrants: Record<string, Grant[]> = {
     ],
 
     "aws:ec2/securityGroup:SecurityGroup": [
-        // In any VPC without a stack tag (the default one) or in the stack's own.
-        { actions: ["ec2:CreateSecurityGroup"], scope: "create", resources: (w) => [ec2(w, "security-group"), ec2(w, "vpc")] },
+        // The new group carries the stack's tags. IAM authorizes the call against its VPC too, where the request's
+        // tags are not in the context (the Service Authorization Reference lists aws:RequestTag for the group only):
+        // the VPC has a statement of its own, without them, as the VPC User Guide's "Manage security groups" example.
+        // Any VPC: the default one and a team's own carry no stack tag.
+        { actions: ["ec2:CreateSecurityGroup"], scope: "create", resources: (w) => [ec2(w, "security-group")] },
+        { actions: ["ec2:CreateSecurityGroup"], scope: "named", resources: (w) => [ec2(w, "vpc")] },
         ...ec2Tagging,
         // The provider removes the allow-all egress rule AWS adds to a new group.
         {
@@ -212,14 +224,21 @@ export const resourceGrants: Record<string, Grant[]> = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": securityGroupRule("Ingress"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": securityGroupRule("Egress"),
     "aws:ec2/vpc:Vpc": [create("ec2:CreateVpc"), ...ec2Tagging, stack("ec2:ModifyVpcAttribute", "ec2:DeleteVpc")],
-    "aws:ec2/subnet:Subnet": [create("ec2:CreateSubnet"), ...ec2Tagging, stack("ec2:ModifySubnetAttribute", "ec2:DeleteSubnet")],
+    // As a security group: the new subnet carries the request's tags, its VPC (the stack's own, vpc new) is checked on its own.
+    "aws:ec2/subnet:Subnet": [
+        { actions: ["ec2:CreateSubnet"], scope: "create", resources: (w) => [ec2(w, "subnet")] },
+        { actions: ["ec2:CreateSubnet"], scope: "stack", resources: (w) => [ec2(w, "vpc")] },
+        ...ec2Tagging,
+        stack("ec2:ModifySubnetAttribute", "ec2:DeleteSubnet"),
+    ],
     "aws:ec2/internetGateway:InternetGateway": [
         create("ec2:CreateInternetGateway"),
         ...ec2Tagging,
         stack("ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"),
     ],
     "aws:ec2/routeTable:RouteTable": [
-        create("ec2:CreateRouteTable"),
+        { actions: ["ec2:CreateRouteTable"], scope: "create", resources: (w) => [ec2(w, "route-table")] },
+        { actions: ["ec2:CreateRouteTable"], scope: "stack", resources: (w) => [ec2(w, "vpc")] },
         ...ec2Tagging,
         stack("ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:DeleteRouteTable"),
     ],
@@ -228,15 +247,24 @@ export const resourceGrants: Record<string, Grant[]> = {
         any(["ec2:Describe*"], describeOnly),
     ],
     "aws:ec2/eip:Eip": [create("ec2:AllocateAddress"), ...ec2Tagging, stack("ec2:DisassociateAddress", "ec2:ReleaseAddress")],
-    "aws:ec2/natGateway:NatGateway": [create("ec2:CreateNatGateway"), ...ec2Tagging, stack("ec2:DeleteNatGateway")],
+    // The new gateway carries the request's tags; the subnet and the address it takes are the stack's own.
+    "aws:ec2/natGateway:NatGateway": [
+        { actions: ["ec2:CreateNatGateway"], scope: "create", resources: (w) => [ec2(w, "natgateway")] },
+        { actions: ["ec2:CreateNatGateway"], scope: "stack", resources: (w) => [ec2(w, "subnet"), ec2(w, "elastic-ip"), ec2(w, "vpc")] },
+        ...ec2Tagging,
+        stack("ec2:DeleteNatGateway"),
+    ],
 
     // Roles only under the project's path and with the boundary, so that a deploy role can neither
     // make a role stronger than the boundary nor change (or pass) a role it did not make.
     "aws:iam/role:Role": [
         { actions: ["iam:CreateRole"], scope: "create", resources: roles, condition: withBoundary },
         { actions: ["iam:TagRole"], scope: "create", resources: roles },
+        { actions: ["iam:TagRole"], scope: "addTags", resources: roles },
         {
-            actions: ["iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"],
+            // A new rolePermissionsBoundary on a deployed stack sets it in place: only to the boundary (never removed:
+            // iam:DeleteRolePermissionsBoundary is not granted).
+            actions: ["iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRole"],
             scope: "stack",
             resources: roles,
             condition: withBoundary,
@@ -275,12 +303,14 @@ export const resourceGrants: Record<string, Grant[]> = {
 
     "aws:cloudwatch/logGroup:LogGroup": [
         create("logs:CreateLogGroup", "logs:TagResource"),
+        addTags("logs:TagResource"),
         stack("logs:PutRetentionPolicy", "logs:ListTagsForResource", "logs:DeleteLogGroup"),
         any(["logs:DescribeLogGroups"], "CloudWatch Logs takes no resource for it"),
     ],
     "aws:appautoscaling/target:Target": [
         // RegisterScalableTarget makes the target and changes it: new, tagged; existing, the stack's.
         create("application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"),
+        addTags("application-autoscaling:TagResource"),
         stack(
             "application-autoscaling:RegisterScalableTarget",
             "application-autoscaling:DeregisterScalableTarget",
@@ -304,6 +334,7 @@ export const resourceGrants: Record<string, Grant[]> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": [
         // PutMetricAlarm makes an alarm and changes it.
         create("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"),
+        addTags("cloudwatch:TagResource"),
         stack("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:DeleteAlarms"),
     ],
     // A dashboard carries no tags (the provider sends none); its name holds project and stack.
@@ -318,12 +349,14 @@ export const resourceGrants: Record<string, Grant[]> = {
     "aws:ssm/parameter:Parameter": [
         // PutParameter makes a parameter (with tags) and overwrites it (without).
         create("ssm:PutParameter", "ssm:AddTagsToResource"),
+        addTags("ssm:AddTagsToResource"),
         stack("ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource", "ssm:DeleteParameter"),
         any(["ssm:DescribeParameters"], "Systems Manager takes no resource for it; it lists names and types, never values"),
     ],
 
     "aws:acm/certificate:Certificate": [
         create("acm:RequestCertificate", "acm:AddTagsToCertificate"),
+        addTags("acm:AddTagsToCertificate"),
         stack("acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:DeleteCertificate"),
     ],
     "aws:acm/certificateValidation:CertificateValidation": [stack("acm:DescribeCertificate")],
@@ -343,6 +376,7 @@ export const resourceGrants: Record<string, Grant[]> = {
     // The alarms' own topic, made only with alarmEmail, which a pull request's stack never uses.
     "aws:kms/key:Key": [
         create("kms:CreateKey", "kms:TagResource"),
+        addTags("kms:TagResource"),
         stack(
             "kms:DescribeKey",
             "kms:GetKeyPolicy",
@@ -355,6 +389,7 @@ export const resourceGrants: Record<string, Grant[]> = {
     ],
     "aws:sns/topic:Topic": [
         create("sns:CreateTopic", "sns:TagResource"),
+        addTags("sns:TagResource"),
         stack("sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListTagsForResource", "sns:DeleteTopic"),
     ],
     "aws:sns/topicPolicy:TopicPolicy": [stack("sns:GetTopicAttributes", "sns:SetTopicAttributes")],

@@ -56,6 +56,10 @@ export function scopeCondition(g: Grant, w: Where): Condition {
             return tagged("ResourceTag", w);
         case "retag":
             return allOf(tagged("ResourceTag", w), tagged("RequestTag", w));
+        case "addTags":
+            return allOf(tagged("ResourceTag", w), {
+                "ForAllValues:StringNotEquals": { "aws:TagKeys": [tagKeys.project, tagKeys.stack] },
+            });
         case "tagOnCreate":
             if (!g.createAction) throw new Error(`tagOnCreate grant of ${g.actions.join(", ")} names no create action key`);
             return allOf({ StringEquals: { [g.createAction.key]: g.createAction.actions } }, tagged("RequestTag", w));
@@ -71,6 +75,7 @@ const sids: Record<Grant["scope"], string> = {
     create: "CreateTaggedForTheStacks",
     stack: "TheStacksResources",
     retag: "RetagTheStacksResources",
+    addTags: "AddTagsToTheStacksResources",
     tagOnCreate: "TagOnCreate",
     project: "TheProjectsResources",
     named: "NamedForTheStacks",

@@ -85,7 +85,7 @@ export interface FakeAwsOptions {
     /** Sizes ECR reports, by digest. */
     imageSizeBytes?: number;
     singleStageSizeBytes?: number;
-    /** Tags the stack's ECR repository already holds (versions pushed before); none by default. */
+    /** Tags the stack's ECR repository holds before the run (versions pushed before); none by default. Each image the run makes is pushed to it. */
     registryTags?: string[];
     /** The account, where it differs from the default one. */
     world?: Partial<FakeWorld>;
@@ -130,14 +130,27 @@ function atPreview(args: pulumi.runtime.MockResourceArgs, result: pulumi.runtime
     return { id: undefined, state };
 }
 
-export function fakeAws(options: FakeAwsOptions = {}): pulumi.runtime.Mocks {
-    const mocks = fakeAwsUp(options);
-    if (!options.preview) return mocks;
-    return { call: (args) => mocks.call(args), newResource: async (args) => atPreview(args, await mocks.newResource(args)) };
+/** The mocks, and what the account holds after the run: the registry's tags, with the run's pushes. */
+export interface FakeAws extends pulumi.runtime.Mocks {
+    registryTags(): string[];
 }
 
-function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
+export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
+    const mocks = fakeAwsUp(options);
+    if (!options.preview) return mocks;
+    // A preview pushes nothing.
+    const registryTags = [...(options.registryTags ?? [])];
+    return {
+        call: (args) => mocks.call(args),
+        newResource: async (args) => atPreview(args, await mocks.newResource(args)),
+        registryTags: () => registryTags,
+    };
+}
+
+function fakeAwsUp(options: FakeAwsOptions): FakeAws {
     const o = { ...defaultFake, ...options };
+    // The stack's repository: the tags pushed before this run, and each image this run pushes.
+    const registry = new Set(options.registryTags ?? []);
     const world: FakeWorld = { ...defaultWorld, ...options.world };
     const r = world.region;
     const sizes: Record<string, number> = { [o.imageDigest]: o.imageSizeBytes, [o.singleStageDigest]: o.singleStageSizeBytes };
@@ -149,6 +162,7 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
         "default-for-az": String(s.defaultForAz),
     });
     return {
+        registryTags: () => [...registry].sort(),
         newResource(args) {
             const name = args.inputs.name ?? autoName(args.name);
             const arn = `arn:aws:${args.type.split(":")[1]?.split("/")[0]}:${r}:${account}:${args.name}`;
@@ -169,6 +183,8 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                         repoDigest: `${repo}@${single ? o.singleStageDigest : o.imageDigest}`,
                         baseImageName: imageName,
                     });
+                    // The provider pushes the image under its tag: the registry holds it from now on.
+                    registry.add(imageName.slice(imageName.lastIndexOf(":") + 1));
                     break;
                 }
                 case "aws:lb/loadBalancer:LoadBalancer":
@@ -276,7 +292,7 @@ function fakeAwsUp(options: FakeAwsOptions): pulumi.runtime.Mocks {
                     };
                 case "aws:ecr/getImage:getImage": {
                     if (inputs.imageTag !== undefined) {
-                        if (!(options.registryTags ?? []).includes(inputs.imageTag)) {
+                        if (!registry.has(inputs.imageTag)) {
                             throw new Error(`ImageNotFoundException: no image tagged ${inputs.imageTag} in ${inputs.repositoryName}`);
                         }
                         return {

@@ -10,7 +10,7 @@ import * as path from "path";
 
 import { repoRoot } from "./docker";
 import { FakeAwsOptions, FakeWorld, defaultWorld } from "./fake-aws";
-import { ProgramRun, RecordedResource } from "./mock-program";
+import { PriorState, ProgramRun, RecordedResource } from "./mock-program";
 import { effectiveConfig, readStackFile } from "./stack-config";
 import type { ChildSpec } from "./program-child";
 
@@ -31,6 +31,11 @@ export interface MockRunOptions {
     preview?: boolean;
     /** Config keys (namespaced) the stack holds as secrets. */
     secretKeys?: string[];
+    /**
+     * The run of `pulumi up` this one follows: its state (each Stash's trigger and output) and the account as it
+     * left it (the registry with its pushes). None: a stack with nothing deployed, and an empty registry.
+     */
+    after?: Run;
 }
 
 export class Run {
@@ -131,7 +136,20 @@ function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const root = opts.projectDir ?? repoRoot;
     const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile, root) : {}, opts.set ?? {}, root);
-    return { stack, config, fake: opts.fake, projectDir: opts.projectDir, preview: opts.preview, secretKeys: opts.secretKeys };
+    const after = opts.after;
+    const fake = after
+        ? { ...opts.fake, registryTags: [...new Set([...(after.run.registryTags ?? []), ...(opts.fake?.registryTags ?? [])])] }
+        : opts.fake;
+    const prior = after ? priorState(after) : undefined;
+    return { stack, config, fake, projectDir: opts.projectDir, preview: opts.preview, secretKeys: opts.secretKeys, prior };
+}
+
+/** What a run's state holds that the next run reads back: each Stash's recorded trigger and output. */
+export function priorState(run: Run): PriorState {
+    const stashes = run
+        .all("pulumi:index:Stash")
+        .map((r) => [r.urn, { replacementTrigger: r.replacementTrigger, output: r.state?.output }]);
+    return { stashes: Object.fromEntries(stashes) };
 }
 
 function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}, world?: Partial<FakeWorld>): Promise<Run> {

@@ -57,6 +57,25 @@ export interface ProgramRun {
     resources: RecordedResource[];
     calls: RecordedCall[];
     outputs: Record<string, unknown>;
+    /** The tags the stack's registry holds after the run (the fake's record of the pushes). */
+    registryTags?: string[];
+}
+
+/** What the state of a deployed stack holds that a program's next run reads back: each Stash's trigger and output, by URN. */
+export interface PriorState {
+    stashes: Record<string, { replacementTrigger?: unknown; output: unknown }>;
+}
+
+/**
+ * The engine's replacementTrigger rule, in the engine's order: a trigger unknown at a preview shows a
+ * replacement whatever the state holds, even none; then none recorded (a stack made before the
+ * trigger) or none given is no replacement, the value being recorded or forgotten; then a changed value
+ * replaces. (pulumi/pulumi, ENGINE_TRIGGER_SOURCE.)
+ */
+export function triggerReplaces(old: unknown, next: unknown): boolean {
+    if (next === unknownMarker) return true;
+    if (old === undefined || old === null || next === undefined || next === null) return false;
+    return JSON.stringify(old) !== JSON.stringify(next);
 }
 
 export interface RunOptions {
@@ -70,6 +89,8 @@ export interface RunOptions {
     preview?: boolean;
     /** The project folder (where Pulumi.yaml is); this repository by default. */
     projectDir?: string;
+    /** The deployed stack's state the run updates; none: a new stack. */
+    prior?: PriorState;
 }
 
 let ran = false;
@@ -92,10 +113,13 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         return above ? `${above}$${type}` : type;
     };
 
+    // A Stash's trigger, resolved, by "type::name": the engine decides on it before it asks for the Stash.
+    const triggers = new Map<string, Promise<unknown>>();
     const recording: pulumi.runtime.Mocks = {
         newResource: async (args) => {
-            const result = await opts.mocks.newResource(args);
+            let result = await opts.mocks.newResource(args);
             const rec = byKey.get(`${args.type}::${args.name}`);
+            if (args.type === "pulumi:index:Stash" && rec) result = await stashed(rec, result);
             if (rec) {
                 rec.inputs = markUnknowns(args.inputs) as Record<string, unknown>;
                 rec.provider = args.provider;
@@ -109,6 +133,18 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             calls.push({ token: args.token, inputs: markUnknowns(args.inputs) as Record<string, unknown>, provider: args.provider });
             return opts.mocks.call(args);
         },
+    };
+
+    /**
+     * The engine's built-in Stash keeps the output it was made with until it is replaced (its Update
+     * never takes the new input as output); replaced, it takes the input anew. pulumi/pulumi, STASH_SOURCE.
+     */
+    const stashed = async (rec: RecordedResource, made: pulumi.runtime.MockResourceResult): Promise<pulumi.runtime.MockResourceResult> => {
+        const before = opts.prior?.stashes[rec.urn];
+        if (!before) return made;
+        await triggers.get(`${rec.type}::${rec.name}`);
+        if (triggerReplaces(before.replacementTrigger, rec.replacementTrigger)) return made;
+        return { ...made, state: { ...made.state, output: before.output } };
     };
 
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
@@ -156,7 +192,9 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
                     ),
                 };
                 if (t.opts.replacementTrigger !== undefined) {
-                    pending.push(resolve(t.opts.replacementTrigger).then((v) => (rec.replacementTrigger = v)));
+                    const trigger = resolve(t.opts.replacementTrigger).then((v) => (rec.replacementTrigger = v));
+                    triggers.set(key, trigger);
+                    pending.push(trigger);
                 }
                 resources.push(rec);
                 byKey.set(key, rec);

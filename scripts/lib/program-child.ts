@@ -4,7 +4,7 @@
 import * as fs from "fs";
 
 import { FakeAwsOptions, fakeAws } from "./fake-aws";
-import { runProgram } from "./mock-program";
+import { PriorState, runProgram } from "./mock-program";
 
 export interface ChildSpec {
     stack: string;
@@ -14,21 +14,25 @@ export interface ChildSpec {
     secretKeys?: string[];
     /** The project folder whose program to run (a checkout elsewhere); this repository by default. */
     projectDir?: string;
+    /** The deployed stack's state the run updates. */
+    prior?: PriorState;
 }
 
 const [specFile, resultFile] = process.argv.slice(2);
 const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ChildSpec;
 
+const mocks = fakeAws({ ...spec.fake, preview: spec.preview });
 runProgram({
     stack: spec.stack,
     config: spec.config,
     secretKeys: spec.secretKeys,
-    mocks: fakeAws({ ...spec.fake, preview: spec.preview }),
+    mocks,
     preview: spec.preview,
     projectDir: spec.projectDir,
+    prior: spec.prior,
 }).then(
     (run) => {
-        fs.writeFileSync(resultFile, JSON.stringify({ ok: true, run }));
+        fs.writeFileSync(resultFile, JSON.stringify({ ok: true, run: { ...run, registryTags: mocks.registryTags() } }));
         process.exit(0);
     },
     (err: Error) => {

@@ -9,9 +9,11 @@ import * as path from "path";
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
 import { SecretSetting, loadConfig } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
+import { requireCli } from "./engine";
 import { ServiceImage } from "./image";
 import { rolePath } from "./naming";
 import { Network } from "./network";
+import { readProject } from "./project";
 import { secretConfigKeys, stackProviderArgs } from "./provider";
 import { Container, SecretSource, WebService, loadBalancerIdleTimeoutSeconds, setByWebService } from "./service";
 import { imageSource, repositoryUrl } from "./source";
@@ -40,6 +42,10 @@ const calculator = {
         readonlyRootFilesystem: true,
     } satisfies Container,
 };
+
+// An older CLI fails the run with what to install (a rejection the runtime reports as the error).
+const requiredPulumiVersion = readProject().requiredPulumiVersion;
+if (requiredPulumiVersion) void requireCli(requiredPulumiVersion);
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();

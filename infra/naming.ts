@@ -16,6 +16,39 @@ export interface NamingArgs {
     formerNames?: boolean;
 }
 
+/**
+ * The longest service (component) name: its children's AWS names are auto-named from it, the
+ * provider adding "-" and 7 random characters, and the tightest of those caps left is the access
+ * logs' bucket's (63: `<name>-access-logs-xxxxxxx`) and the task roles' (64).
+ */
+export const serviceNameMaxLength = 40;
+const serviceNamePattern = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/** Why a service's name cannot name its AWS resources (none: it can). */
+export function serviceNameProblems(name: string): string[] {
+    const problems: string[] = [];
+    if (!serviceNamePattern.test(name)) {
+        problems.push(
+            `name ${JSON.stringify(name)}: lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (S3 and the load balancer take no other)`,
+        );
+    }
+    if (name.length > serviceNameMaxLength) {
+        problems.push(
+            `name ${JSON.stringify(name)}: ${name.length} characters, at most ${serviceNameMaxLength} (its resources' AWS names hold it)`,
+        );
+    }
+    return problems;
+}
+
+/** Characters the provider's auto-naming adds to a logical name: "-" and 7 random (pulumi-terraform-bridge AutoNameTransform). */
+export const autoNameSuffixLength = 8;
+
+/** A child the provider auto-names under a length cap of AWS's (a load balancer's or target group's 32). */
+export interface CappedChild {
+    child: string;
+    awsMaxLength: number;
+}
+
 /** Makes a component's children: named `<component>-<child>`, parented to it, with their former names when asked. */
 export class Children {
     constructor(
@@ -24,20 +57,37 @@ export class Children {
         private readonly formerNames = false,
     ) {}
 
-    name(child: string): string {
-        return `${this.component}-${child}`;
+    /**
+     * `<component>-<child>`; for a capped child whose auto-name would not fit, the component's
+     * name is cut and a short hash of it added (`<cut>-<hash>-<child>`), so that every valid
+     * service name fits and two long ones stay apart. A name that fits is never changed.
+     */
+    name(child: string | CappedChild): string {
+        if (typeof child === "string") return `${this.component}-${child}`;
+        const full = `${this.component}-${child.child}`;
+        const room = child.awsMaxLength - autoNameSuffixLength;
+        if (full.length <= room) return full;
+        const hash = createHash("sha256").update(this.component).digest("hex").slice(0, 4);
+        const cut = this.component.slice(0, room - child.child.length - hash.length - 2).replace(/-+$/, "");
+        return `${cut}-${hash}-${child.child}`;
     }
 
-    opts<O extends pulumi.ResourceOptions>(child: string, extra?: O): O {
+    opts<O extends pulumi.ResourceOptions>(child: string | CappedChild, extra?: O): O {
+        const former = typeof child === "string" ? child : child.child;
         return {
             ...(extra as O),
             parent: this.parent,
-            aliases: [...(extra?.aliases ?? []), ...(this.formerNames ? [{ name: child }] : [])],
+            aliases: [...(extra?.aliases ?? []), ...(this.formerNames ? [{ name: former }] : [])],
         };
     }
 
     /** `new ctor("<component>-<child>", args, opts)` */
-    make<A, R, O extends pulumi.ResourceOptions>(ctor: new (name: string, args: A, opts?: O) => R, child: string, args: A, extra?: O): R {
+    make<A, R, O extends pulumi.ResourceOptions>(
+        ctor: new (name: string, args: A, opts?: O) => R,
+        child: string | CappedChild,
+        args: A,
+        extra?: O,
+    ): R {
         return new ctor(this.name(child), args, this.opts(child, extra));
     }
 }

@@ -19,6 +19,8 @@ export interface Project {
     /** The folder the program runs in (the CLI's working directory for it and its providers). */
     programDir: string;
     config: Record<string, DeclaredKey>;
+    /** The CLI releases the program runs on (a semver range, as the CLI reads it). */
+    requiredPulumiVersion?: string;
 }
 
 /** This repository: the folder that holds Pulumi.yaml. */
@@ -29,6 +31,7 @@ export function readProject(root = projectRoot): Project {
     const doc = yaml.load(fs.readFileSync(file, "utf8")) as {
         name: string;
         main?: string;
+        requiredPulumiVersion?: string;
         config?: Record<string, { type?: DeclaredKey["type"]; default?: unknown; description?: string }>;
     };
     const config: Record<string, DeclaredKey> = {};
@@ -37,7 +40,7 @@ export function readProject(root = projectRoot): Project {
         if (type === undefined) throw new Error(`${file}: config.${key} has no type`);
         config[key] = { type, default: cliValue(decl.default), description: decl.description ?? "" };
     }
-    return { name: doc.name, programDir: path.resolve(root, doc.main ?? "."), config };
+    return { name: doc.name, programDir: path.resolve(root, doc.main ?? "."), config, requiredPulumiVersion: doc.requiredPulumiVersion };
 }
 
 /** A config value as the CLI passes it: scalars as text, structures as JSON. */

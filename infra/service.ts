@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { CpuArchitecture } from "./config";
 import { AlarmArgs, alarmTopic, dashboardBody, dashboardName, dashboardUrl, taskAlarms, trafficAlarms } from "./alarms";
-import { Children, NamingArgs, awsSafeName } from "./naming";
+import { Children, NamingArgs, awsSafeName, serviceNameProblems } from "./naming";
 
 export interface WebServiceArgs extends NamingArgs {
     /** Used in the task definition's family, which ECS needs named. */
@@ -146,6 +146,13 @@ export function containerDefinitions(a: {
     ]);
 }
 
+/**
+ * A load balancer's and a target group's name: at most 32 characters (Elastic Load Balancing API
+ * Reference, CreateLoadBalancer and CreateTargetGroup, "Name"); the provider auto-names both under
+ * that cap, and a logical name too long for it fails the preview.
+ */
+export const loadBalancerNameMaxLength = 32;
+
 /** Why a container contract cannot run, one line each (none: it can). */
 export function containerProblems(c: Container): string[] {
     const problems: string[] = [];
@@ -230,7 +237,7 @@ export class WebService extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calculator:index:WebService", name, {}, opts);
-        const problems = containerProblems(args.container);
+        const problems = [...serviceNameProblems(name), ...containerProblems(args.container)];
         if (problems.length > 0) throw new Error(`WebService ${name}: the container cannot run:\n  - ${problems.join("\n  - ")}`);
         const c = new Children(this, name, args.formerNames);
         const parent = { parent: this };
@@ -288,7 +295,7 @@ export class WebService extends pulumi.ComponentResource {
 
         const loadBalancer = c.make(
             aws.lb.LoadBalancer,
-            "lb",
+            { child: "lb", awsMaxLength: loadBalancerNameMaxLength },
             {
                 loadBalancerType: "application",
                 internal: false,
@@ -309,23 +316,27 @@ export class WebService extends pulumi.ComponentResource {
                 replacementTrigger: args.vpcId,
             },
         );
-        const targetGroup = c.make(aws.lb.TargetGroup, "app", {
-            vpcId: args.vpcId,
-            targetType: "ip",
-            protocol: "HTTP",
-            protocolVersion: args.container.protocolVersion,
-            port,
-            deregistrationDelay: 15,
-            healthCheck: {
-                path: args.container.healthCheckPath,
-                matcher: "200",
+        const targetGroup = c.make(
+            aws.lb.TargetGroup,
+            { child: "app", awsMaxLength: loadBalancerNameMaxLength },
+            {
+                vpcId: args.vpcId,
+                targetType: "ip",
                 protocol: "HTTP",
-                interval: 10,
-                timeout: 5,
-                healthyThreshold: 2,
-                unhealthyThreshold: 3,
+                protocolVersion: args.container.protocolVersion,
+                port,
+                deregistrationDelay: 15,
+                healthCheck: {
+                    path: args.container.healthCheckPath,
+                    matcher: "200",
+                    protocol: "HTTP",
+                    interval: 10,
+                    timeout: 5,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
             },
-        });
+        );
         const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
         // The HTTPS listener waits for the certificate's DNS validation (minutes); HTTP turns into a
         // redirect to it only once it serves, so that turning the domain on never sends users nowhere.

@@ -43,6 +43,7 @@ const domain = "calc.example.com";
 const zone = "Z0123456789ABCDEFGHIJ";
 const stateBucket = "acme-pulumi-state";
 const stateKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-00000000000a";
+const prStateKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-00000000000b";
 /** The CI stack with every option a team may set. */
 const full = {
     githubRepository: repo,
@@ -51,6 +52,7 @@ const full = {
     hostedZoneId: zone,
     stateBucket,
     stateKmsKeyArn: stateKey,
+    pullRequestStateKmsKeyArn: prStateKey,
 };
 
 const T = {
@@ -103,14 +105,14 @@ describe("CI identities (Pulumi mocks)", function () {
     });
 
     describe("who may assume the roles", function () {
-        it("trusts GitHub's OIDC tokens of one repository: pull_request events for one role, pushes to main for the other, compared exactly", function () {
+        it("trusts GitHub's OIDC tokens of one repository: the jobs of its pull-requests environment for one role, of its dev environment for the other, compared exactly", function () {
             const provider = run.one(T.oidc);
             assert.deepEqual(run.inputs(T.oidc).url, "https://token.actions.githubusercontent.com");
             assert.deepEqual(run.inputs(T.oidc).clientIdLists, ["sts.amazonaws.com"]);
             assert.equal(run.inputs(T.oidc).thumbprintLists, undefined, "AWS checks GitHub's certificate against its own CAs");
             for (const [role, subject] of [
-                ["pull-request-deploy", `repo:${repo}:pull_request`],
-                ["main-deploy", `repo:${repo}:ref:refs/heads/main`],
+                ["pull-request-deploy", `repo:${repo}:environment:pull-requests`],
+                ["main-deploy", `repo:${repo}:environment:dev`],
             ]) {
                 const trust = JSON.parse(run.inputs(T.role, role).assumeRolePolicy) as PolicyDocument;
                 assert.deepEqual(trust.Statement, [
@@ -136,13 +138,13 @@ describe("CI identities (Pulumi mocks)", function () {
 
         it("takes the account's GitHub OIDC provider when it has one (IAM refuses a second for the same issuer)", async function () {
             const existing = `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`;
-            const shared = await runCi({ ...full, oidcProviderArn: existing, mainBranch: "trunk", mainStack: "staging" });
+            const shared = await runCi({ ...full, oidcProviderArn: existing, mainEnvironment: "Staging", mainStack: "staging" });
             assert.deepEqual(shared.all(T.oidc), []);
             const trust = JSON.parse(shared.inputs(T.role, "main-deploy").assumeRolePolicy) as PolicyDocument;
             assert.deepEqual(trust.Statement[0].Principal, { Federated: existing });
             assert.equal(
                 trust.Statement[0].Condition?.StringEquals["token.actions.githubusercontent.com:sub"],
-                `repo:${repo}:ref:refs/heads/trunk`,
+                `repo:${repo}:environment:Staging`,
             );
             assert.equal(decide(policiesOf(shared, "main-deploy"), deleteService("staging")), "allow");
             assert.equal(decide(policiesOf(shared, "main-deploy"), deleteService("dev")), "implicit deny");
@@ -164,7 +166,8 @@ describe("CI identities (Pulumi mocks)", function () {
             const c: CiConfig = load({});
             assert.deepEqual(c, {
                 githubRepository: repo,
-                mainBranch: "main",
+                mainEnvironment: "dev",
+                pullRequestEnvironment: "pull-requests",
                 mainStack: "dev",
                 regions: ["us-east-1"],
                 oidcProviderArn: undefined,
@@ -172,6 +175,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 hostedZoneId: undefined,
                 stateBucket: undefined,
                 stateKmsKeyArn: undefined,
+                pullRequestStateKmsKeyArn: undefined,
             });
             assert.deepEqual(load({ regions: "eu-west-1, eu-central-1" }).regions, ["eu-west-1", "eu-central-1"]);
         });
@@ -186,10 +190,19 @@ describe("CI identities (Pulumi mocks)", function () {
             [{ githubRepository: "repo:acme/calc:*" }, /a wildcard would let/],
             [{ githubRepository: "repo:acme/calc" }, /githubRepository is "repo:acme\/calc"; it accepts a GitHub repository, OWNER\/NAME/],
             [{ githubRepository: "acme" }, /it accepts a GitHub repository, OWNER\/NAME/],
-            [{ mainBranch: "release/*" }, /mainBranch is "release\/\*"; it accepts a branch name/],
             [
-                { mainBranch: "refs/heads/main" },
-                /mainBranch is "refs\/heads\/main"; it accepts a branch name such as main \(no wildcards, no refs\/heads\/\)/,
+                { mainEnvironment: "dev*" },
+                /mainEnvironment is "dev\*"; it accepts the name of a GitHub environment of the repository, such as "dev" \(no wildcards\)/,
+            ],
+            [{ mainEnvironment: "" }, /mainEnvironment is ""; it accepts the name of a GitHub environment/],
+            [{ pullRequestEnvironment: "a/b" }, /pullRequestEnvironment is "a\/b"; it accepts the name of a GitHub environment/],
+            [
+                { pullRequestEnvironment: "Dev" },
+                /pullRequestEnvironment is "Dev", the same as .*mainEnvironment \(GitHub's environment names are case-insensitive\): a pull request's jobs would get the main stack's secrets and role/,
+            ],
+            [
+                { mainBranch: "main" },
+                /mainBranch is retired: the main role trusts the jobs of the GitHub environment mainEnvironment .*; remove it: pulumi config rm mainBranch/,
             ],
             [{ mainStack: "pr-1" }, /mainStack is "pr-1"; stacks named pr-\* are the pull requests'/],
             [
@@ -201,6 +214,11 @@ describe("CI identities (Pulumi mocks)", function () {
             [{ hostedZoneId: zone }, /hostedZoneId is set without .*domainName/],
             [{ stateBucket: "s3://acme-state" }, /stateBucket is "s3:\/\/acme-state"; give the bucket's name alone, without s3:\/\//],
             [{ stateKmsKeyArn: "alias/pulumi" }, /stateKmsKeyArn is "alias\/pulumi"; it accepts a KMS key ARN/],
+            [{ pullRequestStateKmsKeyArn: "alias/pr" }, /pullRequestStateKmsKeyArn is "alias\/pr"; it accepts a KMS key ARN/],
+            [
+                { pullRequestStateKmsKeyArn: stateKey, stateKmsKeyArn: stateKey },
+                /pullRequestStateKmsKeyArn is the main stack's key .*: a pull request's jobs could decrypt the main stack's secrets/,
+            ],
             [
                 { githubRepositry: repo },
                 /githubRepositry is not a setting of this project; did you mean go-fargate-calculator-ci:githubRepository\?/,
@@ -297,18 +315,14 @@ describe("CI identities (Pulumi mocks)", function () {
             ["write its own state", { action: "s3:PutObject", resource: arn.state(`stacks/${service}/pr-7.json`) }],
             ["take its stack's lock", { action: "s3:PutObject", resource: arn.state(`locks/organization/${service}/pr-7/0a1b.json`) }],
             [
-                "read dev's state (the preview of dev, the config copied from it)",
-                { action: "s3:GetObject", resource: arn.state(`stacks/${service}/dev.json`) },
-            ],
-            [
-                "read dev's image list (the preview of dev)",
+                "read its own image list (whether the repository holds the version)",
                 {
                     action: "ecr:DescribeImages",
                     resource: `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`,
-                    context: inRegion(taggedAs("dev")),
+                    context: inRegion(taggedAs("pr-7")),
                 },
             ],
-            ["use the state's KMS key", { action: "kms:Decrypt", resource: stateKey }],
+            ["use the pull requests' state key (pullRequestStateKmsKeyArn)", { action: "kms:Decrypt", resource: prStateKey }],
         ];
         const refused: [string, Request][] = [
             ["delete dev's service", deleteService("dev")],
@@ -393,6 +407,26 @@ describe("CI identities (Pulumi mocks)", function () {
                 },
             ],
             ["write dev's state", { action: "s3:PutObject", resource: arn.state(`stacks/${service}/dev.json`) }],
+            // Nothing of dev's: its checkpoint, its images, the key of its secrets.
+            ["read dev's state", { action: "s3:GetObject", resource: arn.state(`stacks/${service}/dev.json`) }],
+            ["read dev's state history", { action: "s3:GetObject", resource: arn.state(`history/${service}/dev/dev-1.checkpoint.json`) }],
+            [
+                "read dev's image list",
+                {
+                    action: "ecr:DescribeImages",
+                    resource: `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`,
+                    context: inRegion(taggedAs("dev")),
+                },
+            ],
+            ["decrypt with dev's state key (stateKmsKeyArn)", { action: "kms:Decrypt", resource: stateKey, context: inRegion() }],
+            [
+                "read dev's secure parameter",
+                {
+                    action: "ssm:GetParameter",
+                    resource: `arn:aws:ssm:us-east-1:${account}:parameter/calculator/dev/DB_PASSWORD`,
+                    context: inRegion(taggedAs("dev")),
+                },
+            ],
             ["read another project's state", { action: "s3:GetObject", resource: arn.state("stacks/billing/pr-7.json") }],
             [
                 "make an S3 bucket (a pull request's stack writes no access logs)",
@@ -586,6 +620,10 @@ describe("CI identities (Pulumi mocks)", function () {
                 "allow",
             );
         });
+        it("decrypts with dev's state key and not the pull requests'", function () {
+            assert.equal(decide(main, { action: "kms:Decrypt", resource: stateKey, context: inRegion() }), "allow");
+            assert.notEqual(decide(main, { action: "kms:Decrypt", resource: prStateKey, context: inRegion() }), "allow");
+        });
         it("writes dev's name and not a pull request's, and only dev's state", function () {
             assert.equal(decide(main, changeRecords(["calc.example.com", "_0a1b2c.calc.example.com"])), "allow");
             assert.notEqual(decide(main, changeRecords(["pr-7.calc.example.com"])), "allow");
@@ -596,15 +634,16 @@ describe("CI identities (Pulumi mocks)", function () {
 
     describe("the boundary of every role the stacks make", function () {
         const boundary = roleBoundaryPolicy({ project: service });
-        it("caps a role at what an ECS execution role does, with the project's own images and secrets", function () {
+        it("caps a role at what an ECS execution role does, with the project's own images and its own stack's secrets", function () {
             const projects = { "aws:ResourceTag/project": service };
+            const ownStacks = { ...taggedAs("dev"), "aws:PrincipalTag/stack": "dev" };
             const repoArn = `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`;
             assert.equal(decide([boundary], { action: "ecr:BatchGetImage", resource: repoArn, context: projects }), "allow");
             assert.equal(
                 decide([boundary], {
                     action: "ssm:GetParameters",
                     resource: `arn:aws:ssm:us-east-1:${account}:parameter/x`,
-                    context: projects,
+                    context: ownStacks,
                 }),
                 "allow",
             );
@@ -618,7 +657,8 @@ describe("CI identities (Pulumi mocks)", function () {
             );
             assert.equal(decide([boundary], { action: "logs:PutLogEvents", resource: "*" }), "allow");
             for (const [action, context] of [
-                ["secretsmanager:GetSecretValue", { "aws:ResourceTag/project": "billing" }],
+                ["secretsmanager:GetSecretValue", { ...taggedAs("dev", "billing"), "aws:PrincipalTag/stack": "dev" }],
+                ["ssm:GetParameters", projects],
                 ["ecr:BatchGetImage", {}],
                 ["kms:Decrypt", {}],
                 ["s3:GetObject", projects],
@@ -627,6 +667,24 @@ describe("CI identities (Pulumi mocks)", function () {
             ] as [string, Record<string, string>][]) {
                 assert.notEqual(decide([boundary], { action, resource: "*", context }), "allow", action);
             }
+        });
+        it("lets a pull request's task read its own stack's secrets and never dev's, though it names dev's ARN", function () {
+            // An ECS task's execution role session carries the role's tags as aws:PrincipalTag (the stack's default tags).
+            const prTask = { "aws:PrincipalTag/stack": "pr-7", "aws:PrincipalTag/project": service };
+            const parameter = (stack: string) => `arn:aws:ssm:us-east-1:${account}:parameter/${service}/${stack}/DB_PASSWORD`;
+            const secret = (stack: string) => `arn:aws:secretsmanager:us-east-1:${account}:secret:${stack}/db-AbCdEf`;
+            const read = (action: string, resource: string, stack: string) =>
+                decide([boundary], { action, resource, context: { ...prTask, ...taggedAs(stack) } });
+            assert.equal(read("ssm:GetParameters", parameter("pr-7"), "pr-7"), "allow");
+            assert.equal(read("secretsmanager:GetSecretValue", secret("pr-7"), "pr-7"), "allow");
+            assert.equal(read("ssm:GetParameters", parameter("dev"), "dev"), "implicit deny");
+            assert.equal(read("secretsmanager:GetSecretValue", secret("dev"), "dev"), "implicit deny");
+            assert.equal(read("ssm:GetParameters", parameter("pr-8"), "pr-8"), "implicit deny", "nor another pull request's");
+            // A role without the stack tag matches no secret: the variable resolves to nothing.
+            assert.equal(
+                decide([boundary], { action: "ssm:GetParameters", resource: parameter("dev"), context: taggedAs("dev") }),
+                "implicit deny",
+            );
         });
         it("is the one the roles must carry, and the program's roles carry it under the project's path", function () {
             const boundaryArn = String(run.outputs.roleBoundaryArn);

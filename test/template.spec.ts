@@ -5,10 +5,13 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 
+import { AccessLogBucket } from "../infra/access-logs";
 import { loadConfig, mapConfigSource } from "../infra/config";
+import { serviceNameMaxLength } from "../infra/naming";
 import { readProject } from "../infra/project";
 import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from "../infra/service";
 import { repoRoot } from "../scripts/lib/docker";
+import { autoNameMaxLength, fakeAws } from "../scripts/lib/fake-aws";
 import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { decide } from "./iam-evaluate";
@@ -113,6 +116,59 @@ describe("template: adopting it", function () {
                 ],
             );
         });
+
+        it("names a service's load balancer and target group within AWS's 32 characters for any valid service name, and keeps the names that fit", async function () {
+            // The longest valid name, and two that differ only past the cut: the provider adds "-" and 7 characters to each.
+            const long = ["a".repeat(serviceNameMaxLength - 6) + "-alpha", "a".repeat(serviceNameMaxLength - 6) + "-omega"];
+            const made = await buildUnderMocks("long-names", (opts) => {
+                for (const name of long) {
+                    new WebService(name, serviceArgs({}), opts);
+                    new AccessLogBucket(name, { retentionDays: 7 }, opts);
+                }
+                new WebService("short", serviceArgs({}), opts);
+            });
+            for (const [type, max] of Object.entries(autoNameMaxLength)) {
+                assert.ok(
+                    made.some((m) => m.type === type),
+                    type,
+                );
+                for (const n of made.filter((m) => m.type === type)) {
+                    assert.ok(`${n.name}-`.length + 7 <= max, `${type} ${n.name}: auto-named past ${max}`);
+                }
+            }
+            const lbs = made.filter((m) => m.type === "aws:lb/loadBalancer:LoadBalancer").map((m) => m.name);
+            assert.equal(new Set(lbs).size, lbs.length, `two long names stay apart: ${lbs.join(", ")}`);
+            assert.ok(lbs.includes("short-lb"), "a name that fits is kept (no URN of a deployed stack moves)");
+            assert.ok(made.some((m) => m.type === T.tg && m.name === "short-app"));
+        });
+
+        it("the fake refuses a logical name the provider cannot auto-name, in the bridge's words", async function () {
+            const fake = fakeAws();
+            await assert.rejects(
+                async () =>
+                    fake.newResource({
+                        type: "aws:lb/loadBalancer:LoadBalancer",
+                        name: "a-service-named-at-length-lb",
+                        inputs: {},
+                        custom: true,
+                    }),
+                /could not make instance of 'aws:lb\/loadBalancer:LoadBalancer': name 'a-service-named-at-length-lb-' plus 7 random chars is longer than maximum length 32/,
+            );
+        });
+
+        for (const [name, message] of [
+            ["a".repeat(serviceNameMaxLength + 1), new RegExp(`${serviceNameMaxLength + 1} characters, at most ${serviceNameMaxLength}`)],
+            ["Orders", /name "Orders": lowercase letters, digits and "-"/],
+            ["orders_api", /name "orders_api": lowercase letters/],
+            ["orders-", /name "orders-": .*ending with a letter or digit/],
+        ] as [string, RegExp][]) {
+            it(`refuses the service name ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}…(${name.length})` : name)}, naming the service and why`, function () {
+                assert.throws(
+                    () => new WebService(name, serviceArgs({})),
+                    (err: Error) => err.message.startsWith(`WebService ${name}:`) && message.test(err.message),
+                );
+            });
+        }
 
         it("refuses a container contract that cannot run, saying why", function () {
             assert.throws(

@@ -9,7 +9,10 @@ import { readProject } from "../project";
 export interface CiConfig {
     /** owner/name */
     githubRepository: string;
-    mainBranch: string;
+    /** The GitHub environment whose jobs assume the main role: its secrets are the main stack's. */
+    mainEnvironment: string;
+    /** The GitHub environment whose jobs assume the pull-request role: its secrets are the pr-* stacks'. */
+    pullRequestEnvironment: string;
     mainStack: string;
     /** The account's GitHub OIDC provider, when it has one already. */
     oidcProviderArn?: string;
@@ -17,8 +20,17 @@ export interface CiConfig {
     domainName?: string;
     hostedZoneId?: string;
     stateBucket?: string;
+    /** The KMS key of the main stack's awskms:// secrets. */
     stateKmsKeyArn?: string;
+    /** The KMS key of the pr-* stacks' awskms:// secrets: never the main stack's. */
+    pullRequestStateKmsKeyArn?: string;
 }
+
+/** Settings of earlier versions, and what took their place. */
+const retired: Record<string, string> = {
+    mainBranch:
+        'is retired: the main role trusts the jobs of the GitHub environment mainEnvironment (default dev), and that environment\'s deployment branches say which branch deploys (README.md, "CI identities"); remove it: pulumi config rm mainBranch',
+};
 
 /** This program's project file. */
 export const ciProject = readProject(path.join(__dirname));
@@ -32,7 +44,9 @@ export const pullRequestStacks = "pr-*";
  * The stack's config, checked. `stackRegion` is its aws:region, the default of `regions`.
  */
 export function loadCiConfig(source: ConfigSource, project: string, stackRegion?: string): CiConfig {
-    const problems = undeclaredKeys(source, project, Object.keys(ciProject.config));
+    const current: ConfigSource = { get: (k) => source.get(k), keys: () => source.keys().filter((k) => !(k in retired)) };
+    const problems = undeclaredKeys(current, project, Object.keys(ciProject.config));
+    for (const [k, why] of Object.entries(retired)) if (source.get(k) !== undefined) problems.push(`${project}:${k} ${why}`);
     const key = (k: string) => `${project}:${k}`;
     const str = (k: string) => (source.get(k) ?? ciProject.config[k].default).trim();
 
@@ -49,10 +63,20 @@ export function loadCiConfig(source: ConfigSource, project: string, stackRegion?
         problems.push(`${key("githubRepository")} is ${JSON.stringify(githubRepository)}; it accepts a GitHub repository, OWNER/NAME`);
     }
 
-    const mainBranch = str("mainBranch");
-    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(mainBranch) || mainBranch.startsWith("refs/") || mainBranch.includes("..")) {
+    // GitHub's environment names: up to 255 characters, none of ' " ` , ; / \\ and no control characters.
+    const environments = ["mainEnvironment", "pullRequestEnvironment"].map((k) => {
+        const v = str(k);
+        if (v === "" || v.length > 255 || /['"`,;/\\*?]/.test(v) || [...v].some((ch) => ch < " ")) {
+            problems.push(
+                `${key(k)} is ${JSON.stringify(v)}; it accepts the name of a GitHub environment of the repository, such as ${JSON.stringify(ciProject.config[k].default)} (no wildcards)`,
+            );
+        }
+        return v;
+    });
+    const [mainEnvironment, pullRequestEnvironment] = environments;
+    if (mainEnvironment !== "" && mainEnvironment.toLowerCase() === pullRequestEnvironment.toLowerCase()) {
         problems.push(
-            `${key("mainBranch")} is ${JSON.stringify(mainBranch)}; it accepts a branch name such as main (no wildcards, no refs/heads/)`,
+            `${key("pullRequestEnvironment")} is ${JSON.stringify(pullRequestEnvironment)}, the same as ${key("mainEnvironment")} (GitHub's environment names are case-insensitive): a pull request's jobs would get the main stack's secrets and role`,
         );
     }
 
@@ -108,10 +132,20 @@ export function loadCiConfig(source: ConfigSource, project: string, stackRegion?
     } else if (stateBucket !== "" && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(stateBucket)) {
         problems.push(`${key("stateBucket")} is ${JSON.stringify(stateBucket)}; it accepts an S3 bucket name`);
     }
-    const stateKmsKeyArn = str("stateKmsKeyArn");
-    if (stateKmsKeyArn !== "" && !/^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(stateKmsKeyArn)) {
+    const kmsKey = (k: string) => {
+        const v = str(k);
+        if (v !== "" && !/^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(v)) {
+            problems.push(
+                `${key(k)} is ${JSON.stringify(v)}; it accepts a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias), or ""`,
+            );
+        }
+        return v;
+    };
+    const stateKmsKeyArn = kmsKey("stateKmsKeyArn");
+    const pullRequestStateKmsKeyArn = kmsKey("pullRequestStateKmsKeyArn");
+    if (stateKmsKeyArn !== "" && stateKmsKeyArn === pullRequestStateKmsKeyArn) {
         problems.push(
-            `${key("stateKmsKeyArn")} is ${JSON.stringify(stateKmsKeyArn)}; it accepts a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias), or ""`,
+            `${key("pullRequestStateKmsKeyArn")} is the main stack's key (${key("stateKmsKeyArn")}): a pull request's jobs could decrypt the main stack's secrets; give the pr-* stacks a key of their own`,
         );
     }
 
@@ -119,7 +153,8 @@ export function loadCiConfig(source: ConfigSource, project: string, stackRegion?
     const unset = (v: string) => (v === "" ? undefined : v);
     return {
         githubRepository,
-        mainBranch,
+        mainEnvironment,
+        pullRequestEnvironment,
         mainStack,
         oidcProviderArn: unset(oidcProviderArn),
         regions,
@@ -127,5 +162,6 @@ export function loadCiConfig(source: ConfigSource, project: string, stackRegion?
         hostedZoneId: unset(hostedZoneId),
         stateBucket: unset(stateBucket),
         stateKmsKeyArn: unset(stateKmsKeyArn),
+        pullRequestStateKmsKeyArn: unset(pullRequestStateKmsKeyArn),
     };
 }

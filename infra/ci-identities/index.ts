@@ -45,7 +45,8 @@ const account: pulumi.Output<AccountValues> = pulumi
     .all([aws.getPartitionOutput({}, opts).partition, aws.getCallerIdentityOutput({}, opts).accountId, boundary.arn])
     .apply(([partition, accountId, roleBoundaryArn]) => ({ partition, account: accountId, roleBoundaryArn }));
 const fixed = { project: service, rolePath: rolePath(service) };
-const backend = { bucket: config.stateBucket, kmsKeyArn: config.stateKmsKeyArn };
+// Each role's own state key is its DeployRole's: the pull-request role never gets the main stack's.
+const backend = { bucket: config.stateBucket };
 
 const roleArns: Record<string, pulumi.Output<string>> = {};
 for (const role of deployRoles(config)) {

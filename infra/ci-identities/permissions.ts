@@ -35,11 +35,10 @@ export interface Where {
  *   reaches deployed resources as a tagging request of that tag alone, without the stack's tags.
  * - tagOnCreate: tags sent with a create, which the service authorizes as a tagging action that
  *   names the create in `createAction`.
- * - project: the resource carries the project's tag, of any stack (the preview of dev from a pull request).
  * - named: the resource's ARN holds the stacks' names (`resources`).
  * - any: every resource: the action takes none, or reads nothing secret; `why` says which.
  */
-export type Scope = "create" | "stack" | "retag" | "addTags" | "tagOnCreate" | "project" | "named" | "any";
+export type Scope = "create" | "stack" | "retag" | "addTags" | "tagOnCreate" | "named" | "any";
 
 export type Condition = Record<string, Record<string, string | string[]>>;
 
@@ -481,8 +480,8 @@ export const functionGrants: Record<string, Grant[]> = {
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": [
         any(["ecr:GetAuthorizationToken"], "ECR takes no resource for it; a push or pull still needs the repository's permissions"),
     ],
-    // Whether the repository holds a version, and its size: also at the preview of dev from a pull request.
-    "aws:ecr/getImage:getImage": [{ actions: ["ecr:DescribeImages"], scope: "project" }],
+    // Whether the stack's own repository holds a version, and its size.
+    "aws:ecr/getImage:getImage": [{ actions: ["ecr:DescribeImages"], scope: "stack" }],
     "aws:route53/getZone:getZone": [
         any(
             ["route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListTagsForResource"],

@@ -63,8 +63,6 @@ export function scopeCondition(g: Grant, w: Where): Condition {
         case "tagOnCreate":
             if (!g.createAction) throw new Error(`tagOnCreate grant of ${g.actions.join(", ")} names no create action key`);
             return allOf({ StringEquals: { [g.createAction.key]: g.createAction.actions } }, tagged("RequestTag", w));
-        case "project":
-            return { StringEquals: { [`aws:ResourceTag/${tagKeys.project}`]: w.project } };
         case "named":
         case "any":
             return {};
@@ -77,7 +75,6 @@ const sids: Record<Grant["scope"], string> = {
     retag: "RetagTheStacksResources",
     addTags: "AddTagsToTheStacksResources",
     tagOnCreate: "TagOnCreate",
-    project: "TheProjectsResources",
     named: "NamedForTheStacks",
     any: "NoResourceLevelPermissions",
 };
@@ -118,10 +115,9 @@ export const stateKeyActions = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataK
 
 /**
  * The role's part of a self-managed backend (pulumi/pulumi pkg/backend/diy): its stacks' checkpoint,
- * history, backups and locks it reads and writes; the store's metadata and `reads` stacks' checkpoints
- * it reads (a pull request previews dev and copies its config).
+ * history, backups and locks it reads and writes, and the store's metadata it reads: no other stack's.
  */
-export function stateStatements(backend: StateBackend, w: Where, reads: string[] = []): Statement[] {
+export function stateStatements(backend: StateBackend, w: Where): Statement[] {
     const out: Statement[] = [];
     if (backend.bucket) {
         const bucket = `arn:${w.partition}:s3:::${backend.bucket}`;
@@ -150,7 +146,7 @@ export function stateStatements(backend: StateBackend, w: Where, reads: string[]
                 Sid: "StateReadOnly",
                 Effect: "Allow",
                 Action: ["s3:GetObject"],
-                Resource: [`${bucket}/.pulumi/meta.yaml`, ...reads.flatMap((s) => under("stacks", s))],
+                Resource: `${bucket}/.pulumi/meta.yaml`,
             },
         );
     }
@@ -221,7 +217,7 @@ export function githubTrustPolicy(providerArn: string, subject: string): PolicyD
 
 /**
  * The permissions boundary of every role the stacks make: at most what an ECS task's execution role
- * does (pull the project's images, write logs, read the project's secrets and decrypt them through
+ * does (pull the project's images, write logs, read its own stack's secrets and decrypt them through
  * SSM or Secrets Manager). A deploy role may give a role it makes any policy; the boundary caps it.
  */
 export function roleBoundaryPolicy(w: Pick<Where, "project">): PolicyDocument {
@@ -239,11 +235,18 @@ export function roleBoundaryPolicy(w: Pick<Where, "project">): PolicyDocument {
             { Sid: "RegistryToken", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
             { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "*" },
             {
-                Sid: "ReadTheProjectsSecrets",
+                // A task reads its own stack's secrets only: the role's stack tag (its session's
+                // aws:PrincipalTag) must be the secret's. A pull request's stack names dev's ARN in vain.
+                Sid: "ReadTheStacksOwnSecrets",
                 Effect: "Allow",
                 Action: ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
                 Resource: "*",
-                Condition: project,
+                Condition: {
+                    StringEquals: {
+                        [`aws:ResourceTag/${tagKeys.project}`]: w.project,
+                        [`aws:ResourceTag/${tagKeys.stack}`]: `\${aws:PrincipalTag/${tagKeys.stack}}`,
+                    },
+                },
             },
             {
                 Sid: "DecryptThroughSsmOrSecretsManager",

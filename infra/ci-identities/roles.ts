@@ -32,12 +32,12 @@ export interface DeployRole {
     /** The logical name of the role and its policies. */
     name: string;
     description: string;
-    /** The OIDC token's subject it trusts. */
+    /** The OIDC token's subject it trusts: the jobs of one GitHub environment. */
     subject: string;
     /** The stacks it deploys: a name, or pr-*. */
     stacks: string;
-    /** Other stacks whose state it reads. */
-    reads: string[];
+    /** The KMS key of its stacks' awskms:// secrets, the only state key it may use. */
+    stateKmsKeyArn?: string;
     /** The resource types its stacks make, which its policies cover. */
     resourceTypes: string[];
     /** The DNS names (Route 53's normalized form, with and without the final dot) it may write, with domainName. */
@@ -50,25 +50,34 @@ function recordNames(stacks: string, domain: string): string[] {
     return [own, `_*.${own}`].flatMap((n) => [n, `${n}.`]);
 }
 
+/**
+ * The subject of a GitHub job that names an environment: `repo:OWNER/NAME:environment:NAME`, in place
+ * of its event's or branch's (GitHub, "About security hardening with OpenID Connect", "Filtering for a
+ * specific environment"). GitHub runs such a job only where the environment's protection rules let it.
+ */
+export function environmentSubject(repository: string, environment: string): string {
+    return `repo:${repository}:environment:${environment}`;
+}
+
 export function deployRoles(c: CiConfig): DeployRole[] {
     const types = Object.keys(resourceGrants).filter((t) => c.domainName !== undefined || !domainOnly.includes(t));
     return [
         {
             name: "pull-request-deploy",
-            description: `Deploys and destroys the pull requests' stacks (${pullRequestStacks}) of ${c.githubRepository}, from its pull_request workflows`,
-            subject: `repo:${c.githubRepository}:pull_request`,
+            description: `Deploys and destroys the pull requests' stacks (${pullRequestStacks}) of ${c.githubRepository}, from the jobs of its ${c.pullRequestEnvironment} environment`,
+            subject: environmentSubject(c.githubRepository, c.pullRequestEnvironment),
             stacks: pullRequestStacks,
-            // A pull request previews the main stack and copies its configuration.
-            reads: [c.mainStack],
+            // Nothing of the main stack: a pull request's jobs run the branch's code.
+            stateKmsKeyArn: c.pullRequestStateKmsKeyArn,
             resourceTypes: types.filter((t) => !mainStackOnly.includes(t)),
             recordNames: c.domainName ? recordNames(pullRequestStacks, c.domainName) : [],
         },
         {
             name: "main-deploy",
-            description: `Deploys the ${c.mainStack} stack of ${c.githubRepository}, from pushes to ${c.mainBranch}`,
-            subject: `repo:${c.githubRepository}:ref:refs/heads/${c.mainBranch}`,
+            description: `Deploys the ${c.mainStack} stack of ${c.githubRepository}, from the jobs of its ${c.mainEnvironment} environment`,
+            subject: environmentSubject(c.githubRepository, c.mainEnvironment),
             stacks: c.mainStack,
-            reads: [],
+            stateKmsKeyArn: c.stateKmsKeyArn,
             resourceTypes: types,
             recordNames: c.domainName ? recordNames(c.mainStack, c.domainName) : [],
         },
@@ -80,7 +89,7 @@ export function deployStatements(
     role: DeployRole,
     w: Omit<Where, "stacks" | "domain">,
     c: Pick<CiConfig, "regions" | "hostedZoneId">,
-    backend: StateBackend,
+    backend: Pick<StateBackend, "bucket">,
 ): Statement[] {
     const where: Where = {
         ...w,
@@ -88,7 +97,11 @@ export function deployStatements(
         domain: role.recordNames.length > 0 ? { names: role.recordNames, zoneId: c.hostedZoneId } : undefined,
     };
     const grants: Grant[] = [...role.resourceTypes.flatMap((t) => resourceGrants[t]), ...Object.values(functionGrants).flat()];
-    return [regionStatement(c.regions, backend), ...grantStatements(grants, where), ...stateStatements(backend, where, role.reads)];
+    return [
+        regionStatement(c.regions, { ...backend, kmsKeyArn: role.stateKmsKeyArn }),
+        ...grantStatements(grants, where),
+        ...stateStatements({ ...backend, kmsKeyArn: role.stateKmsKeyArn }, where),
+    ];
 }
 
 /** What a role's statements depend on besides its configuration: known only once the account is. */
@@ -111,7 +124,7 @@ export function policyLayout(
     w: Omit<Where, "stacks" | "domain" | keyof AccountValues>,
     widest: AccountValues,
     c: Pick<CiConfig, "regions" | "hostedZoneId">,
-    backend: StateBackend,
+    backend: Pick<StateBackend, "bucket">,
 ): string[][] {
     return packPolicies(deployStatements(role, { ...w, ...widest }, c, backend)).map((d) => d.Statement.map((s) => s.Sid));
 }

@@ -109,6 +109,34 @@ export function autoName(name: string): string {
     return `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
 }
 
+/**
+ * The caps pulumi-aws auto-names under (tfbridge.AutoName("name", 32, "-") for aws_lb_target_group,
+ * and AWS's own limits: a load balancer's name 32, a role's 64, a bucket's 63).
+ */
+export const autoNameMaxLength: Record<string, number> = {
+    "aws:lb/loadBalancer:LoadBalancer": 32,
+    "aws:lb/targetGroup:TargetGroup": 32,
+    "aws:iam/role:Role": 64,
+    "aws:s3/bucket:Bucket": 63,
+};
+
+/**
+ * The bridge's refusal of a logical name too long for its cap, at Check (so at preview): the words of
+ * pulumi/pulumi sdk/go/common/resource/resource_id.go NewUniqueHex, wrapped by pulumi-terraform-bridge
+ * pkg/tfbridge/info/autonaming.go ComputeAutoNameDefault.
+ */
+function checkAutoName(args: pulumi.runtime.MockResourceArgs): void {
+    const max = autoNameMaxLength[args.type];
+    if (max === undefined || args.inputs.name !== undefined || args.inputs.namePrefix !== undefined || args.inputs.bucket !== undefined)
+        return;
+    const prefix = `${args.name}-`;
+    if (prefix.length + 7 > max) {
+        throw new Error(
+            `could not make instance of '${args.type}': name '${prefix}' plus 7 random chars is longer than maximum length ${max}`,
+        );
+    }
+}
+
 /** A stand-in revision number that changes whenever the task definition does. */
 function revisionOf(inputs: unknown): number {
     return parseInt(createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 6), 16);
@@ -164,6 +192,7 @@ function fakeAwsUp(options: FakeAwsOptions): FakeAws {
     return {
         registryTags: () => [...registry].sort(),
         newResource(args) {
+            checkAutoName(args);
             const name = args.inputs.name ?? autoName(args.name);
             const arn = `arn:aws:${args.type.split(":")[1]?.split("/")[0]}:${r}:${account}:${args.name}`;
             const state: Record<string, unknown> = { ...args.inputs, arn };

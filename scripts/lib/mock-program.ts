@@ -70,7 +70,9 @@ export interface PriorState {
  * The engine's replacementTrigger rule, in the engine's order: a trigger unknown at a preview shows a
  * replacement whatever the state holds, even none; then none recorded (a stack made before the
  * trigger) or none given is no replacement, the value being recorded or forgotten; then a changed value
- * replaces. (pulumi/pulumi, ENGINE_TRIGGER_SOURCE.)
+ * replaces. pulumi/pulumi pkg/resource/deploy/step_generator.go, shouldTriggerReplace (v3.259.0, lines
+ * 3683-3698): "Unknowns are always considered to be changed" before "Nulls mean there is no replacement
+ * trigger"; a trigger that fires skips the provider's diff (lines 1804-1813).
  */
 export function triggerReplaces(old: unknown, next: unknown): boolean {
     if (next === unknownMarker) return true;
@@ -137,7 +139,9 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
 
     /**
      * The engine's built-in Stash keeps the output it was made with until it is replaced (its Update
-     * never takes the new input as output); replaced, it takes the input anew. pulumi/pulumi, STASH_SOURCE.
+     * never takes the new input as output); replaced, it takes the input anew. pulumi/pulumi
+     * pkg/resource/deploy/builtins.go (v3.259.0): Diff compares `input` alone (lines 184-194), Create sets
+     * `output` to the input (236-241), Update keeps `output: req.OldOutputs["output"]` (252-256).
      */
     const stashed = async (rec: RecordedResource, made: pulumi.runtime.MockResourceResult): Promise<pulumi.runtime.MockResourceResult> => {
         const before = opts.prior?.stashes[rec.urn];

@@ -16,7 +16,8 @@ export interface StackConfig {
     cpuArchitecture: CpuArchitecture;
     /** The image platform that matches cpuArchitecture. */
     platform: "linux/amd64" | "linux/arm64";
-    containerPort: number;
+    /** The port over the service's declared one; undefined: the declaration's. */
+    containerPort?: number;
     /** Tasks a new service starts with; after that autoscaling owns the count. */
     desiredCount: number;
     minCount: number;
@@ -244,9 +245,9 @@ export function loadConfig(
     const cpuArchitecture = oneOf<CpuArchitecture>("cpuArchitecture", ["X86_64", "ARM64"]);
     const containerPort = int(
         "containerPort",
-        (n) => n >= 1024 && n <= 65535,
+        (n) => n === 0 || (n >= 1024 && n <= 65535),
         // ECS runs containers without the sysctl that lets a non-root user bind a privileged port.
-        "a TCP port from 1024 to 65535 (the service runs as a non-root user, which cannot bind a lower one)",
+        "a TCP port from 1024 to 65535 (the service runs as a non-root user, which cannot bind a lower one), or 0 for the port the service declares",
     );
     const desiredCount = int("desiredCount", (n) => n >= 1 && n <= 1000, "an integer from 1 to 1000");
     // Target tracking scales on the running tasks' metrics; with none running there are none.
@@ -478,7 +479,7 @@ export function loadConfig(
         memory,
         cpuArchitecture,
         platform: cpuArchitecture === "ARM64" ? "linux/arm64" : "linux/amd64",
-        containerPort,
+        containerPort: containerPort === 0 ? undefined : containerPort,
         desiredCount,
         minCount,
         maxCount,

@@ -1,13 +1,13 @@
 // The stack: config -> image in ECR -> network (-> domain, access logs) ->
 // Fargate service behind a load balancer -> outputs. Each step is a component
-// in a module of its own; what is the calculator's own is in `calculator`
-// below (README: "Bring your own service").
+// in a module of its own; the service is the one infra/services.ts names, by
+// its declaration in its own folder (README: "Bring your own service").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
-import { SecretSetting, loadConfig } from "./config";
+import { ConfigError, SecretSetting, loadConfig } from "./config";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { requireCli } from "./engine";
 import { ServiceImage } from "./image";
@@ -15,33 +15,9 @@ import { rolePath } from "./naming";
 import { Network } from "./network";
 import { readProject } from "./project";
 import { secretConfigKeys, stackProviderArgs } from "./provider";
-import { Container, SecretSource, WebService, loadBalancerIdleTimeoutSeconds, setByWebService } from "./service";
+import { SecretSource, WebService, setByWebService } from "./service";
+import { service } from "./services";
 import { imageSource, repositoryUrl } from "./source";
-
-/** The service this stack runs: its folder, the Dockerfile stage deployed, and its contract with the task and the load balancer. */
-const calculator = {
-    name: "calculator",
-    dir: path.join(__dirname, "..", "app"),
-    target: "runtime",
-    container: {
-        port: 8080, // the default of the stack's containerPort, which sets it
-        healthCheckPath: "/healthz",
-        // The image has no shell: the binary probes itself.
-        healthCheckCommand: ["CMD", "/app", "healthcheck"],
-        user: "65532:65532", // the image's nonroot user
-        // ECS waits this long after SIGTERM before SIGKILL: above the drain (SHUTDOWN_TIMEOUT).
-        stopTimeoutSeconds: 30,
-        environment: {
-            SHUTDOWN_TIMEOUT: "20s",
-            // A keep-alive connection outlasts the load balancer's, or the load balancer may send a
-            // request on one the task is closing and answer 502 (AWS: "Connection idle timeout").
-            IDLE_TIMEOUT: `${loadBalancerIdleTimeoutSeconds + 5}s`,
-        },
-        secrets: {},
-        protocolVersion: "HTTP1", // the service is built without net/http's HTTP/2
-        readonlyRootFilesystem: true,
-    } satisfies Container,
-};
 
 // An older CLI fails the run with what to install (a rejection the runtime reports as the error).
 const requiredPulumiVersion = readProject().requiredPulumiVersion;
@@ -50,10 +26,15 @@ if (requiredPulumiVersion) void requireCli(requiredPulumiVersion);
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 const config = loadConfig(undefined, project, {
-    reservedNames: [...setByWebService, ...Object.keys(calculator.container.environment), ...Object.keys(calculator.container.secrets)],
+    reservedNames: [...setByWebService, ...Object.keys(service.container.environment), ...Object.keys(service.container.secrets)],
     secretKeys: secretConfigKeys(),
 });
-const appDir = calculator.dir;
+if (config.compareSingleStage && !service.singleStageDockerfile) {
+    throw new ConfigError([
+        `${project}:compareSingleStage is true, but the service ${service.name} declares no singleStageDockerfile to compare its image with (infra/services.ts)`,
+    ]);
+}
+const serviceDir = service.dir;
 
 // The stack's aws: settings (region, profile, allowedAccountIds, assumeRoles…), and on every
 // taggable resource the project and stack, through the provider's default tags.
@@ -62,12 +43,15 @@ const provider = new aws.Provider("aws", stackProviderArgs(pulumi.runtime.allCon
 // Every component keeps the names it was first deployed with (formerNames), so that a stack made
 // before components were named from their own name updates in place.
 const image = new ServiceImage(
-    calculator.name,
+    service.name,
     {
-        formerNames: true,
-        source: imageSource(appDir, path.join(appDir, "Dockerfile")),
-        target: calculator.target,
-        singleStage: config.compareSingleStage ? imageSource(appDir, path.join(appDir, "Dockerfile.single")) : undefined,
+        formerNames: service.formerNames,
+        source: imageSource(serviceDir, path.join(serviceDir, "Dockerfile")),
+        target: service.target,
+        singleStage:
+            config.compareSingleStage && service.singleStageDockerfile
+                ? imageSource(serviceDir, path.join(serviceDir, service.singleStageDockerfile))
+                : undefined,
         platform: config.platform,
         imagesToKeep: config.imagesToKeep,
         // The builder image, for air-gapped builds (the Dockerfiles' GO_IMAGE).
@@ -78,9 +62,9 @@ const image = new ServiceImage(
 );
 
 const network = new Network(
-    calculator.name,
+    service.name,
     {
-        formerNames: true,
+        formerNames: service.formerNames,
         project,
         vpc: config.vpc,
         vpcId: config.vpcId,
@@ -94,9 +78,9 @@ const network = new Network(
 // A pull request's stack serves pr-<number>.<domainName>, with its own certificate: never dev's records.
 const domain = config.domainName
     ? new ServiceDomain(
-          calculator.name,
+          service.name,
           {
-              formerNames: true,
+              formerNames: service.formerNames,
               project,
               domainName: stackDomainName(config.domainName, stack),
               hostedZoneId: config.hostedZoneId,
@@ -110,16 +94,16 @@ const domain = config.domainName
 const accessLogs =
     config.accessLogs && !isPullRequestStack(stack)
         ? new AccessLogBucket(
-              calculator.name,
-              { formerNames: true, retentionDays: config.logRetentionDays },
+              service.name,
+              { formerNames: service.formerNames, retentionDays: config.logRetentionDays },
               { providers: { aws: provider } },
           )
         : undefined;
 
-const service = new WebService(
-    calculator.name,
+const web = new WebService(
+    service.name,
     {
-        formerNames: true,
+        formerNames: service.formerNames,
         project,
         stack,
         vpcId: network.vpcId,
@@ -128,10 +112,11 @@ const service = new WebService(
         assignPublicIp: network.tasksNeedPublicIp,
         imageRef: image.imageRef,
         container: {
-            ...calculator.container,
-            port: config.containerPort,
-            environment: { ...calculator.container.environment, ...config.environment },
-            secrets: { ...calculator.container.secrets, ...secretSources(config.secrets) },
+            ...service.container,
+            // The declaration's port, unless the stack sets containerPort.
+            port: config.containerPort ?? service.container.port,
+            environment: { ...service.container.environment, ...config.environment },
+            secrets: { ...service.container.secrets, ...secretSources(config.secrets) },
         },
         secretsKmsKeyArn: config.secretsKmsKeyArn,
         roleBoundary: config.rolePermissionsBoundary ? { policyArn: config.rolePermissionsBoundary, path: rolePath(project) } : undefined,
@@ -173,15 +158,15 @@ function secretSources(settings: Record<string, SecretSetting>): Record<string, 
 // The stack outputs. The access logs' bucket and the single-stage comparison
 // appear only when they were made.
 export = {
-    url: service.url,
+    url: web.url,
     imageRef: image.imageRef,
     imageSizeBytes: image.imageSizeBytes,
     imageSize: image.imageSize,
     repositoryUrl: image.repositoryUrl,
-    clusterName: service.clusterName,
-    serviceName: service.serviceName,
-    logGroupName: service.logGroupName,
-    dashboardUrl: service.dashboardUrl,
+    clusterName: web.clusterName,
+    serviceName: web.serviceName,
+    logGroupName: web.logGroupName,
+    dashboardUrl: web.dashboardUrl,
     ...(accessLogs ? { accessLogsBucket: accessLogs.bucketName } : {}),
     ...(image.singleStageImageSizeBytes && image.imageSizeReduction
         ? { singleStageImageSizeBytes: image.singleStageImageSizeBytes, imageSizeReduction: image.imageSizeReduction }

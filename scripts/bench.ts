@@ -171,7 +171,7 @@ function rssBytes(pid: number): number {
 /** The whole program under mocks, as `npm test` runs it: one process, start to outputs. */
 async function mockRunSeconds(): Promise<number> {
     const started = process.hrtime.bigint();
-    await runUncached({ stackFile: "dev" });
+    await runUncached({});
     return Number(process.hrtime.bigint() - started) / 1e9;
 }
 

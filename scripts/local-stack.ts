@@ -4,7 +4,7 @@
 // registry on 127.0.0.1 that plays ECR, and the task definition runs as a
 // container), the rest of AWS is modelled by stand-ins.
 //
-//   npm start [-- --stack NAME] [-- -c key=value ...] [-- --check] [-- --json] [-- --verbose]
+//   npm start [-- --stack NAME] [-- --config-file PATH] [-- -c key=value ...] [-- --check] [-- --json] [-- --verbose]
 //
 // Progress goes to stderr, the outputs to stdout: `npm start -s -- --json`
 // (npm's -s keeps its banner off stdout) pipes into jq as it is.
@@ -16,6 +16,7 @@ import { parseArgs as parseArgv } from "util";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError, loadConfig, mapConfigSource } from "../infra/config";
+import { service } from "../infra/services";
 import {
     DockerError,
     DockerEnv,
@@ -33,7 +34,7 @@ import { engine } from "./lib/engine";
 import { poll } from "./lib/poll";
 import { FakeWorld, defaultWorld, fakeAws } from "./lib/fake-aws";
 import { ProgramError, ProgramRun, runProgram } from "./lib/mock-program";
-import { effectiveConfig, readProject, readStackFile } from "./lib/stack-config";
+import { effectiveConfig, readConfigFile, readProject, readStackFile } from "./lib/stack-config";
 
 const T = {
     repository: "aws:ecr/repository:Repository",
@@ -73,6 +74,8 @@ export function localWorld(config: Record<string, string>, project: string): Par
 
 interface Args {
     stack: string;
+    /** The stack's config file, in place of Pulumi.<stack>.yaml. */
+    configFile?: string;
     check: boolean;
     json: boolean;
     /** BuildKit's whole log, and the health checks' lines among the followed logs. */
@@ -80,7 +83,7 @@ interface Args {
     set: Record<string, string>;
 }
 
-const usage = "usage: npm start -s -- [--stack NAME] [-c|--config key=value]... [--check] [--json] [--verbose]";
+const usage = "usage: npm start -s -- [--stack NAME] [--config-file PATH] [-c|--config key=value]... [--check] [--json] [--verbose]";
 
 export class UsageError extends Error {}
 
@@ -91,6 +94,8 @@ export function parseArgs(argv: string[]): Args {
             args: argv,
             options: {
                 stack: { type: "string", short: "s", default: "dev" },
+                // As the CLI's --config-file: the stack's config from this file, not Pulumi.<stack>.yaml.
+                "config-file": { type: "string" },
                 config: { type: "string", short: "c", multiple: true, default: [] },
                 check: { type: "boolean", default: false },
                 json: { type: "boolean", default: false },
@@ -102,6 +107,7 @@ export function parseArgs(argv: string[]): Args {
         throw new UsageError(`${(err as Error).message}\n${usage}`);
     }
     const { stack, config, check, json, verbose, help } = parsed.values;
+    const configFile = parsed.values["config-file"];
     if (help) throw new UsageError(usage);
     const set: Record<string, string> = {};
     for (const kv of config) {
@@ -109,7 +115,7 @@ export function parseArgs(argv: string[]): Args {
         if (eq <= 0) throw new UsageError(`-c takes key=value, got ${JSON.stringify(kv)}\n${usage}`);
         set[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
-    return { stack, check, json, verbose, set };
+    return { stack, configFile, check, json, verbose, set };
 }
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -128,7 +134,7 @@ class LocalAws {
     constructor(
         private readonly env: DockerEnv,
         private readonly stack: string,
-        private readonly containerPort: string,
+        private readonly containerPort: number,
         world: Partial<FakeWorld>,
         private readonly verbose: boolean,
     ) {
@@ -403,7 +409,8 @@ async function main(): Promise<number> {
     let config: Record<string, string>;
     let secrets: ReturnType<typeof localSecrets>;
     try {
-        secrets = localSecrets(effectiveConfig(readStackFile(args.stack), args.set), project.name, process.env);
+        const file = args.configFile ? readConfigFile(args.configFile) : readStackFile(args.stack);
+        secrets = localSecrets(effectiveConfig(file, args.set), project.name, process.env);
         if (secrets.missing.length > 0) {
             throw new Error(
                 `the stack's secrets have no value here: only the Pulumi CLI can decrypt secure: values, and npm start does not read AWS:\n  - ${secrets.missing.join("\n  - ")}`,
@@ -432,7 +439,9 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     // The program passes GO_IMAGE to the build, as it would on an air-gapped builder.
     process.env.GO_IMAGE = env.goImage;
 
-    const local = new LocalAws(env, args.stack, config[`${project.name}:containerPort`], localWorld(config, project.name), args.verbose);
+    // The port the task listens on: the stack's containerPort over the service's declared one.
+    const listenPort = Number(config[`${project.name}:containerPort`]) || service.container.port;
+    const local = new LocalAws(env, args.stack, listenPort, localWorld(config, project.name), args.verbose);
     say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real); its resources:`);
     let run: ProgramRun;
     try {

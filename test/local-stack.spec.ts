@@ -11,12 +11,17 @@ import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, re
 import { UsageError, containerSpec, localSecrets, parseArgs, waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
 import { runUnderMocks } from "../scripts/lib/harness";
+import { suiteConfigFile } from "./suite-stack";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
 const project = "go-fargate-calculator";
 
+/** `npm start` on the suite's own stack file (never the team's Pulumi.dev.yaml), unless `args` names one. */
 function startLocal(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-    return spawn(process.execPath, ["-r", path.join(repoRoot, "scripts", "lib", "transpile-cache.cjs"), script, ...args], {
+    const own = args.some((a) => a === "--stack" || a.startsWith("--stack=") || a === "--config-file")
+        ? []
+        : ["--config-file", suiteConfigFile()];
+    return spawn(process.execPath, ["-r", path.join(repoRoot, "scripts", "lib", "transpile-cache.cjs"), script, ...own, ...args], {
         cwd: repoRoot,
         env,
         stdio: ["ignore", "pipe", "pipe"],
@@ -55,12 +60,14 @@ describe("npm start's arguments (node:util parseArgs)", function () {
     it("takes each option in its long, short and --key=value forms, -c as often as given", function () {
         assert.deepEqual(parseArgs(["--stack=staging", "-c", "cpu=512", '--config=environment={"A":"1"}', "--check", "-v"]), {
             stack: "staging",
+            configFile: undefined,
             check: true,
             json: false,
             verbose: true,
             set: { cpu: "512", environment: '{"A":"1"}' },
         });
-        assert.deepEqual(parseArgs([]), { stack: "dev", check: false, json: false, verbose: false, set: {} });
+        assert.deepEqual(parseArgs([]), { stack: "dev", configFile: undefined, check: false, json: false, verbose: false, set: {} });
+        assert.equal(parseArgs(["--config-file", "ci/Pulumi.ci.yaml"]).configFile, "ci/Pulumi.ci.yaml");
     });
 
     it("refuses what it does not know, with the usage", function () {
@@ -102,7 +109,7 @@ describe("npm start (local stack on the real engine)", function () {
 
     it("runs the task definition field by field, serves until SIGTERM, then stops within the stop timeout and removes it", async function () {
         const port = await freePort();
-        const task = (await runUnderMocks({ stackFile: "dev", set: { containerPort: String(port) } })).inputs(
+        const task = (await runUnderMocks({ configFile: suiteConfigFile(), set: { containerPort: String(port) } })).inputs(
             "aws:ecs/taskDefinition:TaskDefinition",
         );
         const [def] = JSON.parse(task.containerDefinitions);
@@ -192,7 +199,7 @@ describe("npm start (local stack on the real engine)", function () {
         assert.ok(readme.includes("npm start -s -- --json | jq -r .url"), "the README no longer shows the JSON command line");
         const port = await freePort();
         const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-            const p = spawn("npm", ["start", "-s", "--", "--check", "-c", `containerPort=${port}`], {
+            const p = spawn("npm", ["start", "-s", "--", "--check", "--config-file", suiteConfigFile(), "-c", `containerPort=${port}`], {
                 cwd: repoRoot,
                 stdio: ["ignore", "pipe", "pipe"],
             });
@@ -284,7 +291,7 @@ describe("npm start (local stack on the real engine)", function () {
     });
 
     describe("a service of your own (README: Bring your own service)", function () {
-        it("a different Go service in place of app/, with its contract in index.ts, runs under npm start -- --check", async function () {
+        it("a different Go service in place of app/, with its declaration beside it, runs under npm start -- --check", async function () {
             this.timeout(600_000);
             const copy = fs.mkdtempSync(path.join(os.tmpdir(), "byo-"));
             try {
@@ -299,18 +306,31 @@ describe("npm start (local stack on the real engine)", function () {
                 }
                 fs.cpSync(path.join(repoRoot, "test", "fixtures", "byo-service"), path.join(copy, "app"), { recursive: true });
                 fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(copy, "node_modules"));
-                // The one block a team edits in infra/index.ts: its service's contract.
-                const indexFile = path.join(copy, "infra", "index.ts");
-                const before = fs.readFileSync(indexFile, "utf8");
-                const edited = before
-                    .replace('name: "calculator",', 'name: "greeter",')
-                    .replace('healthCheckPath: "/healthz",', 'healthCheckPath: "/ready",')
-                    .replace('healthCheckCommand: ["CMD", "/app", "healthcheck"],', "")
-                    .replace('user: "65532:65532",', 'user: "10001:10001",')
-                    .replace(/environment: \{[^}]*\},/, 'environment: { GREETING: "hello" },')
-                    .replace(/formerNames: true,/g, "");
-                assert.notEqual(edited, before);
-                fs.writeFileSync(indexFile, edited);
+                // What a team writes: its service's declaration in its folder, and its name in infra/services.ts.
+                fs.writeFileSync(
+                    path.join(copy, "app", "service.ts"),
+                    `import { ServiceDeclaration } from "../infra/declaration";
+
+export const greeter: ServiceDeclaration = {
+    name: "greeter",
+    dir: __dirname,
+    container: {
+        port: 9090,
+        healthCheckPath: "/ready",
+        user: "10001:10001",
+        stopTimeoutSeconds: 10,
+        environment: { GREETING: "hello" },
+        secrets: {},
+        protocolVersion: "HTTP1",
+        readonlyRootFilesystem: true,
+    },
+};
+`,
+                );
+                fs.writeFileSync(
+                    path.join(copy, "infra", "services.ts"),
+                    'import { greeter } from "../app/service";\nimport { ServiceDeclaration } from "./declaration";\n\nexport const service: ServiceDeclaration = greeter;\n',
+                );
                 const port = await freePort();
                 const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
                     execFile(
@@ -320,6 +340,8 @@ describe("npm start (local stack on the real engine)", function () {
                             path.join(copy, "scripts", "lib", "transpile-cache.cjs"),
                             path.join(copy, "scripts", "local-stack.ts"),
                             "--check",
+                            "--config-file",
+                            suiteConfigFile(),
                             "-c",
                             `containerPort=${port}`,
                         ],
@@ -332,6 +354,10 @@ describe("npm start (local stack on the real engine)", function () {
                 const outputs = JSON.parse(res.stdout);
                 assert.match(String(outputs.imageRef), /\/greeter-dev@sha256:/);
                 assert.match(String(outputs.serviceName), /^greeter-app-/);
+                // Its declared port, where the stack sets no containerPort: one place for the port.
+                const planned = await runUnderMocks({ projectDir: copy, configFile: suiteConfigFile() });
+                assert.equal(planned.inputs("aws:lb/targetGroup:TargetGroup").port, 9090);
+                assert.equal((planned.inputs("aws:lb/targetGroup:TargetGroup").healthCheck as { path: string }).path, "/ready");
             } finally {
                 fs.rmSync(copy, { recursive: true, force: true });
             }

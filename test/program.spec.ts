@@ -19,6 +19,7 @@ import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scr
 import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { planSummary, planUpdate, refusedUpdates, withoutRecordedTriggers } from "./update-plan";
 import { unknownMarker } from "../scripts/lib/mock-program";
+import { suiteConfigFile, suiteRegion } from "./suite-stack";
 
 const project = readProject();
 const appDir = path.join(repoRoot, "app");
@@ -74,7 +75,7 @@ describe("program (Pulumi mocks)", function () {
         // Start the runs most tests share, side by side.
         const runs = [
             runUnderMocks(),
-            runUnderMocks({ stackFile: "dev" }),
+            runUnderMocks({ configFile: suiteConfigFile() }),
             runUnderMocks({ set: { cpuArchitecture: "ARM64", cpu: "512", memory: "1024" } }),
             runUnderMocks({ set: { vpc: "new" } }),
         ];
@@ -108,17 +109,19 @@ describe("program (Pulumi mocks)", function () {
             // Each default as loadConfig gives it, from its declaration: "" is "not set".
             for (const [key, decl] of Object.entries(project.config)) {
                 const expected =
-                    decl.type === "integer"
-                        ? Number(decl.default)
-                        : decl.type === "boolean"
-                          ? decl.default === "true"
-                          : decl.type === "object"
-                            ? JSON.parse(decl.default)
-                            : key.endsWith("SubnetIds")
-                              ? []
-                              : decl.default === ""
-                                ? undefined
-                                : decl.default;
+                    key === "containerPort"
+                        ? undefined // 0: the service's declared port
+                        : decl.type === "integer"
+                          ? Number(decl.default)
+                          : decl.type === "boolean"
+                            ? decl.default === "true"
+                            : decl.type === "object"
+                              ? JSON.parse(decl.default)
+                              : key.endsWith("SubnetIds")
+                                ? []
+                                : decl.default === ""
+                                  ? undefined
+                                  : decl.default;
                 assert.deepEqual(c[key], expected, key);
             }
             assert.deepEqual(Object.keys(c).sort(), [...Object.keys(project.config), "platform"].sort());
@@ -126,12 +129,33 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual([c.cpu, c.memory, c.vpc, c.spot], [256, 512, "default", false], "the README's quick start deploys this");
         });
 
-        it("Pulumi.dev.yaml sets only declared keys, with valid values", function () {
+        it("Pulumi.dev.yaml sets only declared keys, with valid values (its secret values are not needed: each stands in as set)", function () {
             const values = readStackFile("dev");
             assert.ok(values["aws:region"], "the dev stack sets aws:region");
             const own = Object.entries(values).filter(([k]) => k.startsWith(`${project.name}:`));
             for (const [k] of own) assert.ok(k.slice(project.name.length + 1) in project.config, `${k} is not declared in Pulumi.yaml`);
-            load(Object.fromEntries(own.map(([k, v]) => [k.slice(project.name.length + 1), v])));
+            // A secure: value is ciphertext only the CLI decrypts; a stand-in takes its place, held secret as the CLI would.
+            const standIn = (v: unknown): unknown =>
+                v !== null && typeof v === "object"
+                    ? "secure" in v && Object.keys(v).length === 1
+                        ? "a value set with --secret"
+                        : Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, standIn(inner)]))
+                    : v;
+            const settings = own.map(([k, v]) => {
+                const parsed: unknown = v.startsWith("{") ? JSON.parse(v) : v;
+                const plain = standIn(parsed);
+                return [
+                    k.slice(project.name.length + 1),
+                    typeof plain === "string" ? plain : JSON.stringify(plain),
+                    plain !== parsed,
+                ] as const;
+            });
+            const secretKeys = settings.filter(([, , secret]) => secret).map(([k]) => `${project.name}:${k}`);
+            loadConfig(
+                mapConfigSource(effectiveConfig({ ...defaultsMap, ...Object.fromEntries(settings.map(([k, v]) => [k, v])) }), project.name),
+                project.name,
+                { secretKeys },
+            );
         });
 
         const bad: [string, string, RegExp][] = [
@@ -139,7 +163,11 @@ describe("program (Pulumi mocks)", function () {
             ["cpu", "abc", /cpu is "abc"/],
             ["memory", "4096", /memory is 4096, which Fargate does not allow with cpu 256; it accepts 512, 1024, 2048/],
             ["cpuArchitecture", "arm64", /cpuArchitecture is "arm64"; it accepts X86_64 or ARM64/],
-            ["containerPort", "0", /containerPort is "0"; it accepts a TCP port from 1024 to 65535/],
+            [
+                "containerPort",
+                "1",
+                /containerPort is "1"; it accepts a TCP port from 1024 to 65535 .*, or 0 for the port the service declares/,
+            ],
             [
                 "containerPort",
                 "80",
@@ -474,8 +502,8 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(defaults.outputs.imageSizeReduction, undefined);
         });
 
-        it("the dev stack does not push a single-stage image on every version", function () {
-            assert.equal(readStackFile("dev")[`${project.name}:compareSingleStage`] ?? project.config.compareSingleStage.default, "false");
+        it("a stack does not push a single-stage image on every version unless it sets compareSingleStage", function () {
+            assert.equal(project.config.compareSingleStage.default, "false");
         });
 
         it("passes GO_IMAGE to the build when the environment sets one (air-gapped builders)", async function () {
@@ -789,7 +817,7 @@ describe("program (Pulumi mocks)", function () {
         it("a pull request's stack with dev's config serves pr-<N>.<domain>, and never writes or deletes dev's records", async function () {
             const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
             const devConfig = { domainName: "calc.example.com", certificateArn: cert };
-            const dev = await runUnderMocks({ stackFile: "dev", set: { domainName: devConfig.domainName } });
+            const dev = await runUnderMocks({ configFile: suiteConfigFile(), set: { domainName: devConfig.domainName } });
             // What dev already made in the shared zone: its alias, and its certificate's validation record.
             const devRecords = dev.all(T.record).map((r) => ({
                 zoneId: exampleZone.zoneId,
@@ -798,7 +826,12 @@ describe("program (Pulumi mocks)", function () {
                 owner: "dev",
             }));
             assert.ok(devRecords.some((r) => r.name === "calc.example.com" && r.type === "A"));
-            const pr = await runUnderMocks({ stack: "pr-1", stackFile: "dev", set: devConfig, fake: { world: { records: devRecords } } });
+            const pr = await runUnderMocks({
+                stack: "pr-1",
+                configFile: suiteConfigFile(),
+                set: devConfig,
+                fake: { world: { records: devRecords } },
+            });
             assert.equal(pr.outputs.url, "https://pr-1.calc.example.com");
             assert.equal(
                 pr.inputs(T.certificate).domainName,
@@ -1232,8 +1265,9 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("uses the stack's aws:region", async function () {
-            const dev = await runUnderMocks({ stackFile: "dev" });
-            assert.equal(dev.one(T.provider).inputs.region, readStackFile("dev")["aws:region"]);
+            const suite = await runUnderMocks({ configFile: suiteConfigFile(), set: { "aws:region": "eu-west-1" } });
+            assert.equal(suite.one(T.provider).inputs.region, "eu-west-1");
+            assert.equal((await runUnderMocks({ configFile: suiteConfigFile() })).one(T.provider).inputs.region, suiteRegion);
         });
 
         it("destroys cleanly: nothing protected or retained, ECR force-deletes, ALB deletable", function () {

@@ -11,12 +11,14 @@ import * as path from "path";
 import { repoRoot } from "./docker";
 import { FakeAwsOptions, FakeWorld, defaultWorld } from "./fake-aws";
 import { PriorState, ProgramRun, RecordedResource } from "./mock-program";
-import { effectiveConfig, readStackFile } from "./stack-config";
+import { effectiveConfig, readConfigFile, readStackFile } from "./stack-config";
 import type { ChildSpec } from "./program-child";
 
 export interface MockRunOptions {
     /** Stack file to start from (Pulumi.<stack>.yaml); none: Pulumi.yaml's defaults only. */
     stackFile?: string;
+    /** A stack file by its path, as the CLI's --config-file takes it (the suite's own: test/fixtures/Pulumi.suite.yaml). */
+    configFile?: string;
     /** Project keys to set on top, as `pulumi config set` would. */
     set?: Record<string, string>;
     /** The exact config map, bypassing the CLI's defaults (to test what a program sees without them). */
@@ -135,7 +137,8 @@ export function runUncached(opts: MockRunOptions = {}): Promise<Run> {
 function specOf(opts: MockRunOptions): ChildSpec {
     const stack = opts.stack ?? opts.stackFile ?? "test";
     const root = opts.projectDir ?? repoRoot;
-    const config = opts.rawConfig ?? effectiveConfig(opts.stackFile ? readStackFile(opts.stackFile, root) : {}, opts.set ?? {}, root);
+    const file = opts.configFile ? readConfigFile(opts.configFile) : opts.stackFile ? readStackFile(opts.stackFile, root) : {};
+    const config = opts.rawConfig ?? effectiveConfig(file, opts.set ?? {}, root);
     const after = opts.after;
     const fake = after
         ? { ...opts.fake, registryTags: [...new Set([...(after.run.registryTags ?? []), ...(opts.fake?.registryTags ?? [])])] }

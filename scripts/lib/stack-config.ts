@@ -18,6 +18,12 @@ export function readStackFile(stack: string, root = repoRoot): Record<string, st
             `no stack configuration ${path.relative(process.cwd(), file) || file}; stacks here: ${listStacks(root).join(", ") || "none"}`,
         );
     }
+    return readConfigFile(file);
+}
+
+/** A stack file's `config:` map from its path, as the CLI's --config-file reads it. */
+export function readConfigFile(file: string): Record<string, string> {
+    if (!fs.existsSync(file)) throw new Error(`no stack configuration file ${file}`);
     const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(doc.config ?? {})) {

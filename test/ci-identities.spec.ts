@@ -202,7 +202,7 @@ describe("CI identities (Pulumi mocks)", function () {
             ],
             [
                 { mainBranch: "main" },
-                /mainBranch is retired: the main role trusts the jobs of the GitHub environment mainEnvironment .*; remove it: pulumi config rm mainBranch/,
+                /mainBranch is retired: the main role trusts the jobs of the GitHub environment mainEnvironment .*; remove it: pulumi -C infra\/ci-identities config rm mainBranch/,
             ],
             [{ mainStack: "pr-1" }, /mainStack is "pr-1"; stacks named pr-\* are the pull requests'/],
             [

@@ -283,6 +283,13 @@ describe("workflows: what each job holds", function () {
                 );
             }
     });
+    it("a pull request's jobs on a new runner take the secrets provider from the stack's state, not a new one", function () {
+        // A runner's checkout has no Pulumi.pr-<N>.yaml; without this the CLI makes a new passphrase manager
+        // (pkg/cmd/pulumi/stack/secrets.go, GetSecretsManager), and a KMS-backed stack asks for a passphrase.
+        for (const file of pullRequestWorkflows)
+            for (const [name, job] of Object.entries(workflow(file).jobs).filter(([, j]) => j.environment === pullRequestEnvironment))
+                assert.equal(job.env?.PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER, "true", `${file}: job ${name}`);
+    });
     it("the environments are those the CI identities' roles trust by default (README: rename them in both)", function () {
         const named = new Set(workflowFiles.flatMap((f) => Object.values(workflow(f).jobs).map((j) => j.environment)).filter(Boolean));
         assert.deepEqual([...named].sort(), [devDeployEnvironment, pullRequestEnvironment].sort());

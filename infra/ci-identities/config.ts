@@ -29,7 +29,7 @@ export interface CiConfig {
 /** Settings of earlier versions, and what took their place. */
 const retired: Record<string, string> = {
     mainBranch:
-        'is retired: the main role trusts the jobs of the GitHub environment mainEnvironment (default dev), and that environment\'s deployment branches say which branch deploys (README.md, "CI identities"); remove it: pulumi config rm mainBranch',
+        'is retired: the main role trusts the jobs of the GitHub environment mainEnvironment (default dev), and that environment\'s deployment branches say which branch deploys (README.md, "CI identities"); remove it: pulumi -C infra/ci-identities config rm mainBranch',
 };
 
 /** This program's project file. */

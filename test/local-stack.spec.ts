@@ -1,16 +1,16 @@
 // `npm start` end to end on the real engine: the program's image built and
 // pushed to the local registry, its task definition run as a container.
 import { strict as assert } from "assert";
-import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
+import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 
 import { build, docker, dockerEnv, dockerRaw, freePort, httpRequest, inspect, registryImage, repoRoot, sleep } from "../scripts/lib/docker";
 import { UsageError, containerSpec, localSecrets, parseArgs, waitHealthy } from "../scripts/local-stack";
 import { imageSource } from "../infra/source";
 import { runUnderMocks } from "../scripts/lib/harness";
+import { copyRepository } from "./repo-copy";
 import { suiteConfigFile } from "./suite-stack";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
@@ -293,19 +293,10 @@ describe("npm start (local stack on the real engine)", function () {
     describe("a service of your own (README: Bring your own service)", function () {
         it("a different Go service in place of app/, with its declaration beside it, runs under npm start -- --check", async function () {
             this.timeout(600_000);
-            const copy = fs.mkdtempSync(path.join(os.tmpdir(), "byo-"));
+            // A copy of the repository as a team has it, app/ replaced by its own service.
+            const copy = copyRepository((f) => f.startsWith("app/"));
             try {
-                // A copy of the repository as a team has it: the tracked files, then app/ replaced.
-                const tracked = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-                    cwd: repoRoot,
-                    encoding: "utf8",
-                }).split("\0");
-                for (const file of tracked.filter((f) => f && !f.startsWith("app/") && fs.existsSync(path.join(repoRoot, f)))) {
-                    fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-                    fs.copyFileSync(path.join(repoRoot, file), path.join(copy, file));
-                }
                 fs.cpSync(path.join(repoRoot, "test", "fixtures", "byo-service"), path.join(copy, "app"), { recursive: true });
-                fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(copy, "node_modules"));
                 // What a team writes: its service's declaration in its folder, and its name in infra/services.ts.
                 fs.writeFileSync(
                     path.join(copy, "app", "service.ts"),

@@ -19,6 +19,7 @@ import { autoName, defaultFake, defaultWorld, exampleZone, ownVpc } from "../scr
 import { Run, changedResources, failureOf, isSecret, runUncached, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { planSummary, planUpdate, refusedUpdates, withoutRecordedTriggers } from "./update-plan";
 import { unknownMarker } from "../scripts/lib/mock-program";
+import { copyRepository } from "./repo-copy";
 import { suiteConfigFile, suiteRegion } from "./suite-stack";
 
 const project = readProject();
@@ -1477,14 +1478,15 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("a change under app/ changes only the image, the task definition and the service", async function () {
-            const file = path.join(appDir, "main.go");
-            const original = fs.readFileSync(file, "utf8");
+            // In a copy: the checkout's app/ is what the engine specs beside this one build.
+            const copy = copyRepository();
             let changed: Run;
             try {
-                fs.writeFileSync(file, original + "\n// a one-line change\n");
-                changed = await runUncached({ after: defaults, fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
+                const file = path.join(copy, path.relative(repoRoot, appDir), "main.go");
+                fs.appendFileSync(file, "\n// a one-line change\n");
+                changed = await runUncached({ projectDir: copy, after: defaults, fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
             } finally {
-                fs.writeFileSync(file, original);
+                fs.rmSync(copy, { recursive: true, force: true });
             }
             // The new version's Stash is made anew and takes the registry's answer for it: not there yet.
             assert.equal(changed.one(T.stash).state?.output, false);

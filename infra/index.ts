@@ -15,6 +15,7 @@ import { rolePath } from "./naming";
 import { Network } from "./network";
 import { readProject } from "./project";
 import { secretConfigKeys, stackProviderArgs } from "./provider";
+import { DeclarationError, declarationProblems } from "./declaration";
 import { SecretSource, WebService, setByWebService } from "./service";
 import { service } from "./services";
 import { imageSource, repositoryUrl } from "./source";
@@ -22,6 +23,10 @@ import { imageSource, repositoryUrl } from "./source";
 // An older CLI fails the run with what to install (a rejection the runtime reports as the error).
 const requiredPulumiVersion = readProject().requiredPulumiVersion;
 if (requiredPulumiVersion) void requireCli(requiredPulumiVersion);
+
+// A declaration that cannot run fails the preview naming the service and the field.
+const declared = declarationProblems(service);
+if (declared.length > 0) throw new DeclarationError(service, declared);
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();

@@ -372,6 +372,21 @@ async function containerLogs(name: string, lines = 30): Promise<string> {
  * Probes the target group's health check path as the load balancer would, until it answers the
  * matcher; fails with the container's last log lines if it exits first or the time runs out.
  */
+/**
+ * Whether a service's log line is its health check's request, which the followed logs leave out:
+ * a JSON line whose "path" is the target group's health check path (lines of another shape are all shown).
+ */
+export function isHealthCheckLine(line: string, healthPath: string): boolean {
+    if (!line.trimStart().startsWith("{")) return false;
+    try {
+        const entry = JSON.parse(line) as { path?: unknown; url?: unknown; uri?: unknown };
+        const requested = [entry.path, entry.url, entry.uri].find((v): v is string => typeof v === "string");
+        return requested !== undefined && requested.split("?")[0] === healthPath;
+    } catch {
+        return false;
+    }
+}
+
 export async function waitHealthy(name: string, url: string, matcher: string, timeoutMs: number): Promise<void> {
     const want = matcher.split(",").map((m) => m.trim());
     await poll(
@@ -555,13 +570,13 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
             env: { ...process.env, DOCKER_HOST: env.dockerHost },
             stdio: ["ignore", "pipe", "pipe"],
         });
-        const healthPath = `"path":"${tg.healthCheck?.path ?? "/healthz"}"`;
+        const healthPath = tg.healthCheck?.path ?? "/";
         for (const stream of [logs.stdout!, logs.stderr!]) {
             let pending = "";
             stream.setEncoding("utf8").on("data", (d: string) => {
                 const lines = (pending + d).split("\n");
                 pending = lines.pop() ?? "";
-                for (const line of lines) if (args.verbose || !line.includes(healthPath)) say(line);
+                for (const line of lines) if (args.verbose || !isHealthCheckLine(line, healthPath)) say(line);
             });
         }
         // Runs until a signal (onSignal exits 0 once torn down) or the container stops by itself.

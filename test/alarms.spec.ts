@@ -7,6 +7,7 @@ import { alarmTopicKeyPolicy, datapointsToAlarm, evaluationPeriods } from "../in
 import { readProject } from "../infra/project";
 import { Run, changedResources, failureOf, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { inputsAfterUpdate, planUpdate } from "./update-plan";
+import { named, projectName, svcName } from "./service-under-test";
 
 const T = {
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -25,7 +26,7 @@ const byDefault = (key: string) => Number(declared[key].default);
 
 /** The stack's alarms, by their logical name without the component's. */
 function alarms(run: Run): Record<string, ReturnType<Run["inputs"]>> {
-    return Object.fromEntries(run.all(T.alarm).map((a) => [a.name.replace(/^calculator-alarm-/, ""), run.inputs(T.alarm, a.name)]));
+    return Object.fromEntries(run.all(T.alarm).map((a) => [a.name.replace(named("alarm-"), ""), run.inputs(T.alarm, a.name)]));
 }
 
 describe("alarms (Pulumi mocks)", function () {
@@ -108,18 +109,14 @@ describe("alarms (Pulumi mocks)", function () {
         assert.deepEqual(a.dimensions, { LoadBalancer: run.one(T.lb).state?.arnSuffix, TargetGroup: run.one(T.tg).state?.arnSuffix });
         // Not a deployment alarm: during a deploy the old tasks stay healthy, and the circuit breaker sees tasks that never turn healthy.
         const names = Object.fromEntries(run.all(T.alarm).map((x) => [x.name, String(x.state?.name)]));
-        assert.ok(!run.inputs(T.service).alarms.alarmNames.includes(names["calculator-alarm-no-healthy-targets"]));
+        assert.ok(!run.inputs(T.service).alarms.alarmNames.includes(names[named("alarm-no-healthy-targets")]));
     });
 
     it("rolls a deployment back on the 5xx and latency alarms, which exist, besides the circuit breaker", function () {
         const svc = run.inputs(T.service);
         const names = Object.fromEntries(run.all(T.alarm).map((a) => [a.name, String(a.state?.name)]));
         assert.deepEqual(svc.alarms, {
-            alarmNames: [
-                names["calculator-alarm-load-balancer-5xx"],
-                names["calculator-alarm-target-5xx"],
-                names["calculator-alarm-latency-p99"],
-            ],
+            alarmNames: [names[named("alarm-load-balancer-5xx")], names[named("alarm-target-5xx")], names[named("alarm-latency-p99")]],
             enable: true,
             rollback: true,
         });
@@ -129,7 +126,7 @@ describe("alarms (Pulumi mocks)", function () {
 
     it("draws the figures the alarms watch on a dashboard, and exports its URL", function () {
         const d = run.inputs(T.dashboard);
-        assert.equal(d.dashboardName, "go-fargate-calculator-test-calculator");
+        assert.equal(d.dashboardName, `${projectName}-test-${svcName}`);
         const body = JSON.parse(d.dashboardBody);
         const metrics = body.widgets.flatMap((w: { properties: { metrics: unknown[][] } }) => w.properties.metrics.map((m) => m[1]));
         for (const m of [
@@ -146,7 +143,7 @@ describe("alarms (Pulumi mocks)", function () {
         assert.ok(JSON.stringify(body).includes(String(run.one(T.tg).state?.arnSuffix)));
         assert.equal(
             run.outputs.dashboardUrl,
-            "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/go-fargate-calculator-test-calculator",
+            `https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/${projectName}-test-${svcName}`,
         );
     });
 
@@ -208,8 +205,8 @@ describe("alarms (Pulumi mocks)", function () {
                     .all(T.alarm)
                     .map((a) => `${T.alarm}::${a.name}`)
                     .sort(),
-                `${T.dashboard}::calculator-dashboard`,
-                `${T.service}::calculator-app`,
+                `${T.dashboard}::${svcName}-dashboard`,
+                `${T.service}::${svcName}-app`,
             ].sort(),
         );
     });
@@ -218,9 +215,9 @@ describe("alarms (Pulumi mocks)", function () {
         const tighter = await runUnderMocks({ set: { alarmLatencyP99Ms: "250" } });
         assert.deepEqual(
             changedResources(run, tighter).map(shortUrn),
-            [`${T.dashboard}::calculator-dashboard`, `${T.alarm}::calculator-alarm-latency-p99`].sort(),
+            [`${T.dashboard}::${svcName}-dashboard`, `${T.alarm}::${svcName}-alarm-latency-p99`].sort(),
         );
-        assert.equal(tighter.inputs(T.alarm, "calculator-alarm-latency-p99").threshold, 0.25);
+        assert.equal(tighter.inputs(T.alarm, named("alarm-latency-p99")).threshold, 0.25);
     });
 
     const refused: [Record<string, string>, RegExp][] = [

@@ -29,6 +29,7 @@ import { account, autoName, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, failureOf, runUnderMocks } from "../scripts/lib/harness";
 import { configTable } from "./readme-table";
 import { Request, decide, decideEach } from "./iam-evaluate";
+import { escaped, named, svcName } from "./service-under-test";
 
 const ciDir = path.join(repoRoot, "infra", "ci-identities");
 /** The Service Authorization Reference's data, as the version pinned in package.json holds it. */
@@ -221,7 +222,7 @@ describe("CI identities (Pulumi mocks)", function () {
             ],
             [
                 { githubRepositry: repo },
-                /githubRepositry is not a setting of this project; did you mean go-fargate-calculator-ci:githubRepository\?/,
+                new RegExp(`githubRepositry is not a setting of this project; did you mean ${escaped(ciProject.name)}:githubRepository\\?`),
             ],
         ];
         for (const [over, message] of bad) {
@@ -250,8 +251,8 @@ describe("CI identities (Pulumi mocks)", function () {
                 set: { "aws:region": "us-east-1", githubRepository: "acme/*", mainStack: "pr-9" },
             });
             assert.match(message, /invalid stack configuration \(2 problems\)/);
-            assert.match(message, /go-fargate-calculator-ci:githubRepository is "acme\/\*"; a wildcard/);
-            assert.match(message, /go-fargate-calculator-ci:mainStack is "pr-9"/);
+            assert.match(message, new RegExp(`${escaped(ciProject.name)}:githubRepository is "acme/\\*"; a wildcard`));
+            assert.match(message, new RegExp(`${escaped(ciProject.name)}:mainStack is "pr-9"`));
         });
     });
 
@@ -261,7 +262,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "make a cluster tagged as a pull request's",
                 {
                     action: "ecs:CreateCluster",
-                    resource: arn.ecs("cluster", "calculator-cluster-1a2b3c4"),
+                    resource: arn.ecs("cluster", named("cluster-1a2b3c4")),
                     context: inRegion(tags("pr-7")),
                 },
             ],
@@ -269,7 +270,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "tag it as it makes it",
                 {
                     action: "ecs:TagResource",
-                    resource: arn.ecs("cluster", "calculator-cluster-1a2b3c4"),
+                    resource: arn.ecs("cluster", named("cluster-1a2b3c4")),
                     context: inRegion({ ...tags("pr-7"), "ecs:CreateAction": "CreateCluster" }),
                 },
             ],
@@ -292,14 +293,14 @@ describe("CI identities (Pulumi mocks)", function () {
             ],
             [
                 "make a task role under the project's path with the boundary",
-                createRole(`/${service}/calculator-task-1a2b3c4`, "pr-7", true),
+                createRole(`/${service}/${svcName}-task-1a2b3c4`, "pr-7", true),
             ],
-            ["pass its own task role to ECS tasks", passRole(`/${service}/calculator-task-1a2b3c4`, "pr-7", "ecs-tasks.amazonaws.com")],
+            ["pass its own task role to ECS tasks", passRole(`/${service}/${svcName}-task-1a2b3c4`, "pr-7", "ecs-tasks.amazonaws.com")],
             [
                 "give its bounded role an inline policy",
                 {
                     action: "iam:PutRolePolicy",
-                    resource: arn.role(`/${service}/calculator-execution-1`),
+                    resource: arn.role(`/${service}/${svcName}-execution-1`),
                     context: { ...taggedAs("pr-7"), "iam:PermissionsBoundary": "BOUNDARY" },
                 },
             ],
@@ -308,7 +309,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "write its dashboard",
                 {
                     action: "cloudwatch:PutDashboard",
-                    resource: `arn:aws:cloudwatch::${account}:dashboard/${service}-pr-7-calculator`,
+                    resource: `arn:aws:cloudwatch::${account}:dashboard/${service}-pr-7-${svcName}`,
                     context: inRegion(),
                 },
             ],
@@ -318,7 +319,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "read its own image list (whether the repository holds the version)",
                 {
                     action: "ecr:DescribeImages",
-                    resource: `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`,
+                    resource: `arn:aws:ecr:us-east-1:${account}:repository/${svcName}-1a2b3c4`,
                     context: inRegion(taggedAs("pr-7")),
                 },
             ],
@@ -402,7 +403,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "write dev's dashboard",
                 {
                     action: "cloudwatch:PutDashboard",
-                    resource: `arn:aws:cloudwatch::${account}:dashboard/${service}-dev-calculator`,
+                    resource: `arn:aws:cloudwatch::${account}:dashboard/${service}-dev-${svcName}`,
                     context: inRegion(),
                 },
             ],
@@ -414,7 +415,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "read dev's image list",
                 {
                     action: "ecr:DescribeImages",
-                    resource: `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`,
+                    resource: `arn:aws:ecr:us-east-1:${account}:repository/${svcName}-1a2b3c4`,
                     context: inRegion(taggedAs("dev")),
                 },
             ],
@@ -423,14 +424,14 @@ describe("CI identities (Pulumi mocks)", function () {
                 "read dev's secure parameter",
                 {
                     action: "ssm:GetParameter",
-                    resource: `arn:aws:ssm:us-east-1:${account}:parameter/calculator/dev/DB_PASSWORD`,
+                    resource: `arn:aws:ssm:us-east-1:${account}:parameter/${svcName}/dev/DB_PASSWORD`,
                     context: inRegion(taggedAs("dev")),
                 },
             ],
             ["read another project's state", { action: "s3:GetObject", resource: arn.state("stacks/billing/pr-7.json") }],
             [
                 "make an S3 bucket (a pull request's stack writes no access logs)",
-                { action: "s3:CreateBucket", resource: "arn:aws:s3:::calculator-access-logs-1a2b3c4", context: inRegion(tags("pr-7")) },
+                { action: "s3:CreateBucket", resource: `arn:aws:s3:::${svcName}-access-logs-1a2b3c4`, context: inRegion(tags("pr-7")) },
             ],
             [
                 "make a KMS key (a pull request's stack notifies no one)",
@@ -533,7 +534,7 @@ describe("CI identities (Pulumi mocks)", function () {
     });
 
     describe("updates of a deployed stack (the calls terraform-provider-aws makes)", function () {
-        const role = `/${service}/calculator-task-1a2b3c4`;
+        const role = `/${service}/${svcName}-task-1a2b3c4`;
         it("sets a new rolePermissionsBoundary on its own roles, to the boundary only, and never removes one", function () {
             const put = (boundary: string) => ({
                 action: "iam:PutRolePermissionsBoundary",
@@ -558,15 +559,15 @@ describe("CI identities (Pulumi mocks)", function () {
             ...taggedAs(stack),
         });
         const tagging: [string, string][] = [
-            ["ecs:TagResource", arn.ecs("cluster", "calculator-cluster-1a2b3c4")],
+            ["ecs:TagResource", arn.ecs("cluster", named("cluster-1a2b3c4"))],
             ["ec2:CreateTags", arn.ec2("security-group", "sg-0a1")],
-            ["elasticloadbalancing:AddTags", `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/calculator-lb/1`],
-            ["ecr:TagResource", `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`],
-            ["logs:TagResource", `arn:aws:logs:us-east-1:${account}:log-group:calculator-logs-1a2b3c4`],
-            ["cloudwatch:TagResource", `arn:aws:cloudwatch:us-east-1:${account}:alarm:calculator-alarm-cpu-1a2b3c4`],
+            ["elasticloadbalancing:AddTags", `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/${svcName}-lb/1`],
+            ["ecr:TagResource", `arn:aws:ecr:us-east-1:${account}:repository/${svcName}-1a2b3c4`],
+            ["logs:TagResource", `arn:aws:logs:us-east-1:${account}:log-group:${svcName}-logs-1a2b3c4`],
+            ["cloudwatch:TagResource", `arn:aws:cloudwatch:us-east-1:${account}:alarm:${svcName}-alarm-cpu-1a2b3c4`],
             ["application-autoscaling:TagResource", `arn:aws:application-autoscaling:us-east-1:${account}:scalable-target/0a1b`],
             ["iam:TagRole", arn.role(role)],
-            ["ssm:AddTagsToResource", `arn:aws:ssm:us-east-1:${account}:parameter/calculator-secret-A-1a2b3c4`],
+            ["ssm:AddTagsToResource", `arn:aws:ssm:us-east-1:${account}:parameter/${svcName}-secret-A-1a2b3c4`],
         ];
         for (const [action, resource] of tagging) {
             it(`adds a new default tag to its own resources (${action}), never to dev's, and never changes the stack tag`, function () {
@@ -578,7 +579,7 @@ describe("CI identities (Pulumi mocks)", function () {
         it("the main role adds it to the alarms' key and topic too", function () {
             for (const [action, resource] of [
                 ["kms:TagResource", `arn:aws:kms:us-east-1:${account}:key/0a1b`],
-                ["sns:TagResource", `arn:aws:sns:us-east-1:${account}:calculator-alarms-1a2b3c4`],
+                ["sns:TagResource", `arn:aws:sns:us-east-1:${account}:${svcName}-alarms-1a2b3c4`],
             ])
                 assert.equal(decide(main, { action, resource, context: inRegion(newTag("dev")) }), "allow", action);
         });
@@ -593,7 +594,7 @@ describe("CI identities (Pulumi mocks)", function () {
             // A create that sends the tags (CreateBucketConfiguration.Tags) is authorized as TagResource too.
             for (const action of ["s3:CreateBucket", "s3:TagResource"])
                 assert.equal(
-                    decide(main, { action, resource: "arn:aws:s3:::calculator-access-logs-1a2b3c4", context: inRegion(tags("dev")) }),
+                    decide(main, { action, resource: `arn:aws:s3:::${svcName}-access-logs-1a2b3c4`, context: inRegion(tags("dev")) }),
                     "allow",
                     action,
                 );
@@ -601,14 +602,14 @@ describe("CI identities (Pulumi mocks)", function () {
             assert.equal(
                 decide(main, {
                     action: "sns:CreateTopic",
-                    resource: `arn:aws:sns:us-east-1:${account}:calculator-alarms-1`,
+                    resource: `arn:aws:sns:us-east-1:${account}:${svcName}-alarms-1`,
                     context: inRegion(tags("dev")),
                 }),
                 "allow",
             );
         });
         it("manages dev's access-log bucket under the name it was first made with (access-logs-<hex>, kept by its alias)", function () {
-            for (const bucket of ["access-logs-1a2b3c4", "calculator-access-logs-1a2b3c4"])
+            for (const bucket of ["access-logs-1a2b3c4", named("access-logs-1a2b3c4")])
                 for (const [action, resource] of [
                     ["s3:PutBucketPolicy", `arn:aws:s3:::${bucket}`],
                     ["s3:GetLifecycleConfiguration", `arn:aws:s3:::${bucket}`],
@@ -637,7 +638,7 @@ describe("CI identities (Pulumi mocks)", function () {
         it("caps a role at what an ECS execution role does, with the project's own images and its own stack's secrets", function () {
             const projects = { "aws:ResourceTag/project": service };
             const ownStacks = { ...taggedAs("dev"), "aws:PrincipalTag/stack": "dev" };
-            const repoArn = `arn:aws:ecr:us-east-1:${account}:repository/calculator-1a2b3c4`;
+            const repoArn = `arn:aws:ecr:us-east-1:${account}:repository/${svcName}-1a2b3c4`;
             assert.equal(decide([boundary], { action: "ecr:BatchGetImage", resource: repoArn, context: projects }), "allow");
             assert.equal(
                 decide([boundary], {
@@ -689,7 +690,7 @@ describe("CI identities (Pulumi mocks)", function () {
         it("is the one the roles must carry, and the program's roles carry it under the project's path", function () {
             const boundaryArn = String(run.outputs.roleBoundaryArn);
             assert.equal(run.inputs(T.policy, "role-boundary").policy, JSON.stringify(boundary));
-            const create = createRole(`/${service}/calculator-task-1`, "pr-7", true);
+            const create = createRole(`/${service}/${svcName}-task-1`, "pr-7", true);
             assert.equal(decide(pr, { ...create, context: { ...create.context, "iam:PermissionsBoundary": boundaryArn } }), "allow");
             assert.equal(rolePath(service), `/${service}/`);
         });

@@ -21,9 +21,11 @@ import { planSummary, planUpdate, refusedUpdates, withoutRecordedTriggers } from
 import { unknownMarker } from "../scripts/lib/mock-program";
 import { copyRepository } from "./repo-copy";
 import { suiteConfigFile, suiteRegion } from "./suite-stack";
+import { escaped, healthPath, named, port, service as declared, svcName } from "./service-under-test";
 
 const project = readProject();
-const appDir = path.join(repoRoot, "app");
+const serviceDir = declared.dir;
+const contract = declared.container;
 const T = {
     repository: "aws:ecr/repository:Repository",
     lifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
@@ -377,23 +379,24 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(JSON.parse(three.inputs(T.lifecycle).policy).rules[1].selection.countNumber, 3);
         });
 
-        it("builds app/Dockerfile's runtime stage with BuildKit for the task's platform, from paths relative to the program", function () {
+        it("builds the service's Dockerfile, at its declared stage, with BuildKit for the task's platform, from paths relative to the program", function () {
             const image = defaults.inputs(T.image);
             // The CLI runs the program, and the Docker provider, in infra/ (Pulumi.yaml's main).
             assert.equal(project.programDir, path.join(repoRoot, "infra"));
-            assert.equal(image.build.context, "../app");
-            assert.equal(image.build.dockerfile, "../app/Dockerfile");
-            assert.equal(path.resolve(project.programDir, image.build.dockerfile), path.join(appDir, "Dockerfile"));
-            assert.equal(image.build.target, "runtime");
+            const context = path.relative(project.programDir, serviceDir);
+            assert.equal(image.build.context, context);
+            assert.equal(image.build.dockerfile, path.join(context, "Dockerfile"));
+            assert.equal(path.resolve(project.programDir, image.build.dockerfile), path.join(serviceDir, "Dockerfile"));
+            assert.equal(image.build.target, declared.target);
             assert.equal(image.build.platform, "linux/amd64");
             assert.equal(image.build.builderVersion, "BuilderBuildKit");
             assert.equal(image.skipPush, false);
             assert.equal(image.build.args.GO_IMAGE, undefined, "no builder image is forced when GO_IMAGE is unset");
         });
 
-        it("stamps a version made of app/'s content only: no commit, no clock", function () {
+        it("stamps a version made of the service folder's content only: no commit, no clock", function () {
             const args = defaults.inputs(T.image).build.args;
-            const digest = sourceDigest(appDir, path.join(appDir, "Dockerfile"));
+            const digest = sourceDigest(serviceDir, path.join(serviceDir, "Dockerfile"));
             assert.equal(args.VERSION, `src-${digest.slice(0, 12)}`);
             assert.equal(args.SOURCE_DATE_EPOCH, "0");
             assert.deepEqual(Object.keys(args).sort(), ["BUILDKIT_INLINE_CACHE", "SOURCE_DATE_EPOCH", "VERSION"]);
@@ -434,7 +437,7 @@ describe("program (Pulumi mocks)", function () {
             const asked = defaults.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageTag !== undefined);
             assert.deepEqual(
                 asked.map((c) => c.inputs),
-                [{ repositoryName: autoName("calculator"), imageTag: image.imageName.split(":").pop() }],
+                [{ repositoryName: autoName(svcName), imageTag: image.imageName.split(":").pop() }],
             );
         });
 
@@ -445,7 +448,7 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("asks the registry once per version and keeps the answer, so the push does not change the next run's inputs", async function () {
-            const held = defaults.one(T.stash, "calculator-image-in-registry");
+            const held = defaults.one(T.stash, named("image-in-registry"));
             const tag = String(defaults.inputs(T.image).imageName).split(":").pop();
             assert.equal(held.replacementTrigger, tag);
             // The fake's registry holds what the run pushed: the next run's question gets the other answer.
@@ -481,27 +484,40 @@ describe("program (Pulumi mocks)", function () {
             const call = defaults.calls("aws:ecr/getImage:getImage").filter((c) => c.inputs.imageDigest !== undefined);
             assert.equal(call.length, 1);
             assert.equal(call[0].inputs.imageDigest, defaultFake.imageDigest);
-            assert.equal(call[0].inputs.repositoryName, autoName("calculator"));
+            assert.equal(call[0].inputs.repositoryName, autoName(svcName));
             assert.equal(defaults.outputs.imageSizeBytes, defaultFake.imageSizeBytes);
             assert.equal(defaults.outputs.imageSize, "2.4 MB");
             assert.equal(defaults.outputs.imageRef, `${String(defaults.outputs.repositoryUrl)}@${defaultFake.imageDigest}`);
         });
 
-        it("with compareSingleStage builds Dockerfile.single under its own tag and exports the comparison", async function () {
-            const dev = await runUnderMocks({ set: { compareSingleStage: "true" } });
-            const images = dev.all(T.image).map((r) => dev.inputs(T.image, r.name));
-            assert.equal(images.length, 2);
-            const single = images.find((i) => i.build.dockerfile.endsWith("Dockerfile.single"));
-            assert.ok(single, "no single-stage image");
-            const singleVersion = `src-${sourceDigest(appDir, path.join(appDir, "Dockerfile.single")).slice(0, 12)}`;
-            assert.equal(single.imageName, `${String(dev.outputs.repositoryUrl)}:${singleVersion}-single-stage-amd64`);
-            assert.equal(single.build.target, undefined);
-            assert.equal(dev.outputs.singleStageImageSizeBytes, defaultFake.singleStageSizeBytes);
-            assert.equal(dev.outputs.imageSizeReduction, sizeReduction(defaultFake.singleStageSizeBytes, defaultFake.imageSizeBytes));
-            assert.equal(dev.outputs.imageSizeReduction, "132x smaller");
-            assert.equal(defaults.outputs.singleStageImageSizeBytes, undefined);
-            assert.equal(defaults.outputs.imageSizeReduction, undefined);
-        });
+        const single = declared.singleStageDockerfile;
+        it(
+            single
+                ? `with compareSingleStage builds ${single} under its own tag and exports the comparison`
+                : "refuses compareSingleStage for a service that declares no single-stage Dockerfile",
+            async function () {
+                if (!single) {
+                    assert.match(
+                        await failureOf({ set: { compareSingleStage: "true" } }),
+                        new RegExp(`compareSingleStage is true, but the service ${escaped(svcName)} declares no singleStageDockerfile`),
+                    );
+                    return;
+                }
+                const dev = await runUnderMocks({ set: { compareSingleStage: "true" } });
+                const images = dev.all(T.image).map((r) => dev.inputs(T.image, r.name));
+                assert.equal(images.length, 2);
+                const singleImage = images.find((i) => i.build.dockerfile.endsWith(single));
+                assert.ok(singleImage, "no single-stage image");
+                const singleVersion = `src-${sourceDigest(serviceDir, path.join(serviceDir, single)).slice(0, 12)}`;
+                assert.equal(singleImage.imageName, `${String(dev.outputs.repositoryUrl)}:${singleVersion}-single-stage-amd64`);
+                assert.equal(singleImage.build.target, undefined);
+                assert.equal(dev.outputs.singleStageImageSizeBytes, defaultFake.singleStageSizeBytes);
+                assert.equal(dev.outputs.imageSizeReduction, sizeReduction(defaultFake.singleStageSizeBytes, defaultFake.imageSizeBytes));
+                assert.equal(dev.outputs.imageSizeReduction, "132x smaller");
+                assert.equal(defaults.outputs.singleStageImageSizeBytes, undefined);
+                assert.equal(defaults.outputs.imageSizeReduction, undefined);
+            },
+        );
 
         it("a stack does not push a single-stage image on every version unless it sets compareSingleStage", function () {
             assert.equal(project.config.compareSingleStage.default, "false");
@@ -603,41 +619,41 @@ describe("program (Pulumi mocks)", function () {
             const subnets = run.all(T.subnet).map((s) => run.inputs(T.subnet, s.name));
             assert.equal(subnets.length, 2);
             assert.deepEqual(subnets.map((s) => s.availabilityZone).sort(), ["us-east-1a", "us-east-1b"]);
-            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === "calculator-vpc-id"));
+            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === named("vpc-id")));
             assert.notEqual(subnets[0].cidrBlock, subnets[1].cidrBlock);
             const routes = run.inputs(T.routeTable).routes;
-            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: "calculator-gateway-id" }]);
+            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: named("gateway-id") }]);
             assert.equal(run.all(T.routeAssoc).length, 2);
             assert.equal(run.all(T.gateway).length, 1);
             assert.equal(run.all(T.nat).length, 0);
-            assert.deepEqual(run.inputs(T.lb).subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
-            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
+            assert.deepEqual(run.inputs(T.lb).subnets, [named("public-1-id"), named("public-2-id")]);
+            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, [named("public-1-id"), named("public-2-id")]);
             assert.equal(run.calls("aws:ec2/getVpcs:getVpcs").length, 0);
         });
 
         it("vpc=new with natGateway puts the tasks in two private subnets, without public IPs, behind one NAT gateway", async function () {
             const run = await runUnderMocks({ set: { vpc: "new", natGateway: "true" } });
-            const subnet = (name: string) => run.inputs(T.subnet, `calculator-${name}`);
+            const subnet = (name: string) => run.inputs(T.subnet, `${svcName}-${name}`);
             assert.deepEqual(
                 run
                     .all(T.subnet)
                     .map((s) => s.name)
                     .sort(),
-                ["calculator-private-1", "calculator-private-2", "calculator-public-1", "calculator-public-2"],
+                [named("private-1"), named("private-2"), named("public-1"), named("public-2")],
             );
             for (const name of ["private-1", "private-2"]) assert.equal(subnet(name).mapPublicIpOnLaunch, false);
             assert.deepEqual([subnet("private-1").availabilityZone, subnet("private-2").availabilityZone], ["us-east-1a", "us-east-1b"]);
             const nat = run.inputs(T.nat);
-            assert.equal(nat.subnetId, "calculator-public-1-id", "the NAT gateway sits in a public subnet");
-            assert.equal(nat.allocationId, "calculator-nat-id");
-            assert.deepEqual(run.inputs(T.routeTable, "calculator-private").routes, [
-                { cidrBlock: "0.0.0.0/0", natGatewayId: "calculator-nat-id" },
+            assert.equal(nat.subnetId, named("public-1-id"), "the NAT gateway sits in a public subnet");
+            assert.equal(nat.allocationId, named("nat-id"));
+            assert.deepEqual(run.inputs(T.routeTable, named("private")).routes, [
+                { cidrBlock: "0.0.0.0/0", natGatewayId: named("nat-id") },
             ]);
             const assoc = run.all(T.routeAssoc).map((a) => run.inputs(T.routeAssoc, a.name));
-            assert.ok(assoc.some((a) => a.subnetId === "calculator-private-1-id" && a.routeTableId === "calculator-private-id"));
-            assert.deepEqual(run.inputs(T.lb).subnets, ["calculator-public-1-id", "calculator-public-2-id"]);
+            assert.ok(assoc.some((a) => a.subnetId === named("private-1-id") && a.routeTableId === named("private-id")));
+            assert.deepEqual(run.inputs(T.lb).subnets, [named("public-1-id"), named("public-2-id")]);
             const net = run.inputs(T.service).networkConfiguration;
-            assert.deepEqual(net.subnets, ["calculator-private-1-id", "calculator-private-2-id"]);
+            assert.deepEqual(net.subnets, [named("private-1-id"), named("private-2-id")]);
             assert.equal(net.assignPublicIp, false);
         });
 
@@ -652,7 +668,7 @@ describe("program (Pulumi mocks)", function () {
             const run = await runUnderMocks({ set: existing });
             assert.deepEqual(run.inputs(T.lb).subnets, ownVpc.publicSubnetIds);
             assert.equal(run.inputs(T.tg).vpcId, ownVpc.vpcId);
-            assert.equal(run.inputs(T.sg, "calculator-tasks").vpcId, ownVpc.vpcId);
+            assert.equal(run.inputs(T.sg, named("tasks")).vpcId, ownVpc.vpcId);
             const net = run.inputs(T.service).networkConfiguration;
             assert.deepEqual(net.subnets, ownVpc.privateSubnetIds);
             assert.equal(net.assignPublicIp, false);
@@ -734,7 +750,7 @@ describe("program (Pulumi mocks)", function () {
             );
             const cert = withDomain.inputs(T.certificate);
             assert.deepEqual(cert, { domainName: "calc.example.com", validationMethod: "DNS" });
-            const record = withDomain.inputs(T.record, "calculator-certificate-validation");
+            const record = withDomain.inputs(T.record, named("certificate-validation"));
             assert.equal(record.zoneId, exampleZone.zoneId);
             assert.ok(
                 String(record.name).replace(/\.$/, "").endsWith(".calc.example.com"),
@@ -742,15 +758,15 @@ describe("program (Pulumi mocks)", function () {
             );
             // The validation waits for exactly that record.
             const validation = withDomain.inputs(T.certificateValidation);
-            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, "calculator-certificate-validation").state?.fqdn]);
+            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, named("certificate-validation")).state?.fqdn]);
             assert.equal(validation.certificateArn, withDomain.one(T.certificate).state?.arn);
         });
 
         it("finds the zone of a name at its apex and of a name two levels down", async function () {
             const apex = await runUnderMocks({ set: { domainName: "example.com" } });
-            assert.equal(apex.inputs(T.record, "calculator-alias").zoneId, exampleZone.zoneId);
+            assert.equal(apex.inputs(T.record, named("alias")).zoneId, exampleZone.zoneId);
             const deep = await runUnderMocks({ set: { domainName: "a.b.example.com" } });
-            assert.equal(deep.inputs(T.record, "calculator-alias").zoneId, exampleZone.zoneId);
+            assert.equal(deep.inputs(T.record, named("alias")).zoneId, exampleZone.zoneId);
             assert.deepEqual(
                 deep.calls("aws:route53/getZone:getZone").map((c) => c.inputs.name),
                 ["a.b.example.com", "b.example.com", "example.com"],
@@ -770,25 +786,25 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("serves HTTPS on 443 with the validated certificate, redirects HTTP, and exports https://<domain>", function () {
-            const https = withDomain.inputs(T.listener, "calculator-https");
+            const https = withDomain.inputs(T.listener, named("https"));
             assert.equal(https.port, 443);
             assert.equal(https.protocol, "HTTPS");
             assert.match(https.certificateArn, /^arn:aws:acm:us-east-1:123456789012:certificate\//);
             assert.equal(https.defaultActions[0].type, "forward");
-            assert.deepEqual(withDomain.inputs(T.listener, "calculator-http").defaultActions, [
+            assert.deepEqual(withDomain.inputs(T.listener, named("http")).defaultActions, [
                 { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
             ]);
             assert.equal(withDomain.outputs.url, "https://calc.example.com");
         });
 
         it("points the domain at the load balancer with an alias record", function () {
-            const alias = withDomain.inputs(T.record, "calculator-alias");
+            const alias = withDomain.inputs(T.record, named("alias"));
             assert.equal(alias.zoneId, exampleZone.zoneId);
             assert.equal(alias.name, "calc.example.com");
             assert.equal(alias.type, "A");
             assert.deepEqual(alias.aliases, [
                 {
-                    name: `${autoName("calculator-lb")}-1234567890.us-east-1.elb.amazonaws.com`,
+                    name: `${autoName(named("lb"))}-1234567890.us-east-1.elb.amazonaws.com`,
                     zoneId: "Z35SXDOTRQ7X7K",
                     evaluateTargetHealth: true,
                 },
@@ -839,7 +855,7 @@ describe("program (Pulumi mocks)", function () {
                 "pr-1.calc.example.com",
                 "dev's certificate does not cover the pull request's name",
             );
-            assert.notEqual(pr.inputs(T.listener, "calculator-https").certificateArn, cert);
+            assert.notEqual(pr.inputs(T.listener, named("https")).certificateArn, cert);
             const written = pr.all(T.record).map((r) => `${String(r.state?.fqdn)} ${pr.inputs(T.record, r.name).type}`);
             for (const record of devRecords) {
                 assert.ok(
@@ -856,7 +872,7 @@ describe("program (Pulumi mocks)", function () {
         it("with certificateArn uses that certificate and requests none; one from another region is refused at preview", async function () {
             const arn = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab`;
             const run = await runUnderMocks({ set: { domainName: "calc.example.com", certificateArn: arn("us-east-1") } });
-            assert.equal(run.inputs(T.listener, "calculator-https").certificateArn, arn("us-east-1"));
+            assert.equal(run.inputs(T.listener, named("https")).certificateArn, arn("us-east-1"));
             assert.equal(run.all(T.certificate).length, 0);
             assert.equal(run.all(T.record).length, 1, "only the alias record");
             const wrong = await failureOf({ set: { domainName: "calc.example.com", certificateArn: arn("eu-west-1") } });
@@ -872,14 +888,14 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, withDomain).map(shortUrn),
                 [
-                    `${T.certificate}::calculator-certificate`,
-                    `${T.certificateValidation}::calculator-certificate`,
-                    `${T.listener}::calculator-http`,
-                    `${T.listener}::calculator-https`,
-                    `${T.record}::calculator-alias`,
-                    `${T.record}::calculator-certificate-validation`,
-                    `${T.ingress}::calculator-load-balancer-https-ipv4`,
-                    "calculator:index:ServiceDomain::calculator",
+                    `${T.certificate}::${svcName}-certificate`,
+                    `${T.certificateValidation}::${svcName}-certificate`,
+                    `${T.listener}::${svcName}-http`,
+                    `${T.listener}::${svcName}-https`,
+                    `${T.record}::${svcName}-alias`,
+                    `${T.record}::${svcName}-certificate-validation`,
+                    `${T.ingress}::${svcName}-load-balancer-https-ipv4`,
+                    `calculator:index:ServiceDomain::${svcName}`,
                 ].sort(),
             );
         });
@@ -895,9 +911,9 @@ describe("program (Pulumi mocks)", function () {
             const bucket = logged.inputs(T.bucket);
             assert.equal(bucket.forceDestroy, true, "a stack must destroy with logs in its bucket");
             const lb = logged.inputs(T.lb);
-            assert.deepEqual(lb.accessLogs, { bucket: autoName("calculator-access-logs"), prefix: accessLogPrefix, enabled: true });
-            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::calculator-access-logs`));
-            assert.equal(logged.outputs.accessLogsBucket, autoName("calculator-access-logs"));
+            assert.deepEqual(lb.accessLogs, { bucket: autoName(named("access-logs")), prefix: accessLogPrefix, enabled: true });
+            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::${svcName}-access-logs`));
+            assert.equal(logged.outputs.accessLogsBucket, autoName(named("access-logs")));
             assert.equal(defaults.inputs(T.lb).accessLogs, undefined);
             assert.equal(defaults.outputs.accessLogsBucket, undefined);
         });
@@ -917,10 +933,10 @@ describe("program (Pulumi mocks)", function () {
             const [allow, deny] = policy.Statement;
             assert.deepEqual(allow.Principal, { AWS: "127311923021" }, "us-east-1's Elastic Load Balancing account");
             assert.equal(allow.Action, "s3:PutObject");
-            assert.equal(allow.Resource, `arn:aws:s3:::${autoName("calculator-access-logs")}/${accessLogPrefix}/AWSLogs/123456789012/*`);
+            assert.equal(allow.Resource, `arn:aws:s3:::${autoName(named("access-logs"))}/${accessLogPrefix}/AWSLogs/123456789012/*`);
             assert.equal(deny.Effect, "Deny");
             assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
-            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::calculator-access-logs`));
+            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::${svcName}-access-logs`));
             // Regions opened since August 2022 deliver as a service principal.
             const newer = await runUnderMocks({
                 set: { accessLogs: "true", "aws:region": "ap-southeast-5" },
@@ -943,13 +959,13 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, on).map(shortUrn),
                 [
-                    `${T.lb}::calculator-lb`,
-                    "calculator:index:AccessLogBucket::calculator",
-                    `${T.bucket}::calculator-access-logs`,
-                    `${T.bucketPolicy}::calculator-access-logs`,
-                    `${T.publicAccessBlock}::calculator-access-logs`,
-                    `${T.encryption}::calculator-access-logs`,
-                    `${T.bucketLifecycle}::calculator-access-logs`,
+                    `${T.lb}::${svcName}-lb`,
+                    `calculator:index:AccessLogBucket::${svcName}`,
+                    `${T.bucket}::${svcName}-access-logs`,
+                    `${T.bucketPolicy}::${svcName}-access-logs`,
+                    `${T.publicAccessBlock}::${svcName}-access-logs`,
+                    `${T.encryption}::${svcName}-access-logs`,
+                    `${T.bucketLifecycle}::${svcName}-access-logs`,
                 ].sort(),
             );
         });
@@ -962,7 +978,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lb.internal, false);
             assert.equal(lb.enableDeletionProtection, false);
             assert.equal(lb.dropInvalidHeaderFields, true);
-            assert.deepEqual(lb.securityGroups, ["calculator-load-balancer-id"]);
+            assert.deepEqual(lb.securityGroups, [named("load-balancer-id")]);
         });
 
         /** Every security group rule of a run, as [group, direction, protocol, ports, peer]. */
@@ -983,10 +999,10 @@ describe("program (Pulumi mocks)", function () {
         it("opens the ALB on 80 only, over IPv4 (it has no IPv6 address); the ALB sends only to the tasks, and only the ALB reaches them", function () {
             assert.equal(defaults.inputs(T.lb).ipAddressType, "ipv4");
             assert.deepEqual(rulesOf(defaults), [
-                "calculator-load-balancer-id egress tcp 8080-8080 group calculator-tasks-id",
-                "calculator-load-balancer-id ingress tcp 80-80 0.0.0.0/0",
-                "calculator-tasks-id egress -1 all 0.0.0.0/0",
-                "calculator-tasks-id ingress tcp 8080-8080 group calculator-load-balancer-id",
+                `${svcName}-load-balancer-id egress tcp ${port}-${port} group ${svcName}-tasks-id`,
+                `${svcName}-load-balancer-id ingress tcp 80-80 0.0.0.0/0`,
+                `${svcName}-tasks-id egress -1 all 0.0.0.0/0`,
+                `${svcName}-tasks-id ingress tcp ${port}-${port} group ${svcName}-load-balancer-id`,
             ]);
             // Rules live in rule resources only: inline rules beside them would fight over the group.
             for (const sg of defaults.all(T.sg)) {
@@ -994,20 +1010,20 @@ describe("program (Pulumi mocks)", function () {
                 assert.equal(inputs.ingress, undefined, `${sg.name} declares inline ingress`);
                 assert.equal(inputs.egress, undefined, `${sg.name} declares inline egress`);
             }
-            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, ["calculator-tasks-id"]);
+            assert.deepEqual(defaults.inputs(T.service).networkConfiguration.securityGroups, [named("tasks-id")]);
             const waitsFor = defaults.one(T.service).dependsOn;
             for (const rule of [...defaults.all(T.ingress), ...defaults.all(T.egress)]) {
                 assert.ok(waitsFor.includes(`${rule.type}::${rule.name}`), `the service does not wait for ${rule.name}`);
             }
         });
 
-        it("health-checks the tasks on /healthz through an ip target group that drains quickly", function () {
+        it("health-checks the tasks on the declared health path through an ip target group that drains quickly", function () {
             const tg = defaults.inputs(T.tg);
             assert.equal(tg.targetType, "ip");
-            assert.equal(tg.port, 8080);
+            assert.equal(tg.port, port);
             assert.equal(tg.protocol, "HTTP");
-            assert.equal(tg.protocolVersion, "HTTP1", "the service is built without HTTP/2 (nethttpomithttp2)");
-            assert.equal(tg.healthCheck.path, "/healthz");
+            assert.equal(tg.protocolVersion, contract.protocolVersion ?? "HTTP1");
+            assert.equal(tg.healthCheck.path, healthPath);
             assert.equal(tg.healthCheck.matcher, "200");
             assert.ok(tg.deregistrationDelay <= 30, `deregistration delay ${tg.deregistrationDelay}s`);
         });
@@ -1015,33 +1031,29 @@ describe("program (Pulumi mocks)", function () {
         it("serves HTTP on 80 by default: one listener, forwarding to the target group", function () {
             const listeners = defaults.all(T.listener);
             assert.equal(listeners.length, 1);
-            const http = defaults.inputs(T.listener, "calculator-http");
+            const http = defaults.inputs(T.listener, named("http"));
             assert.equal(http.port, 80);
             assert.deepEqual(http.defaultActions, [
-                { type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:calculator-app" },
+                { type: "forward", targetGroupArn: `arn:aws:lb:us-east-1:123456789012:${svcName}-app` },
             ]);
-            assert.match(String(defaults.outputs.url), /^http:\/\/calculator-lb-[0-9a-f]+-\d+\.us-east-1\.elb\.amazonaws\.com$/);
+            assert.match(
+                String(defaults.outputs.url),
+                new RegExp(`^http://${escaped(named("lb"))}-[0-9a-f]+-\\d+\\.us-east-1\\.elb\\.amazonaws\\.com$`),
+            );
         });
 
-        it("runs the image by digest, as 65532, read-only, with a health check and a stop timeout above the drain", function () {
+        it("runs the image by digest, as the declared user, read-only, with the declared health check, stop timeout and settings", function () {
             const c = containerOf(defaults);
             assert.equal(c.image, defaults.outputs.imageRef);
             assert.match(c.image, /@sha256:[0-9a-f]{64}$/, "the task must pin the image by digest, never a tag");
-            assert.deepEqual(c.portMappings, [{ name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp" }]);
-            assert.equal(c.user, "65532:65532");
-            assert.equal(c.readonlyRootFilesystem, true);
-            assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
+            assert.deepEqual(c.portMappings, [{ name: "http", containerPort: port, hostPort: port, protocol: "tcp" }]);
+            assert.equal(c.user, contract.user);
+            assert.equal(c.readonlyRootFilesystem, contract.readonlyRootFilesystem ?? true);
+            assert.deepEqual(c.healthCheck.command, contract.healthCheckCommand);
             const env = Object.fromEntries(c.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
-            assert.equal(env.PORT, "8080");
-            assert.equal(env.DEBUG_ADDR, undefined, "the debug listener (pprof, expvar) stays off in a task");
-            // A target that closes idle connections before the load balancer does gets 502s (AWS ALB docs).
-            const lbIdle = defaults.inputs(T.lb).idleTimeout;
-            assert.equal(lbIdle, loadBalancerIdleTimeoutSeconds);
-            assert.match(env.IDLE_TIMEOUT, /^\d+s$/);
-            assert.ok(parseInt(env.IDLE_TIMEOUT, 10) > lbIdle, `IDLE_TIMEOUT ${env.IDLE_TIMEOUT} must exceed the ALB's ${lbIdle}s`);
-            const drainSeconds = parseInt(env.SHUTDOWN_TIMEOUT, 10);
-            assert.ok(c.stopTimeout > drainSeconds, `stopTimeout ${c.stopTimeout}s must exceed SHUTDOWN_TIMEOUT ${env.SHUTDOWN_TIMEOUT}`);
-            assert.ok(c.stopTimeout <= 120, "Fargate's maximum stopTimeout is 120s");
+            assert.deepEqual(env, { ...contract.environment, PORT: String(port) }, "the declared settings and PORT, nothing else");
+            assert.equal(defaults.inputs(T.lb).idleTimeout, loadBalancerIdleTimeoutSeconds);
+            assert.equal(c.stopTimeout, contract.stopTimeoutSeconds);
             assert.equal(c.logConfiguration.logDriver, "awslogs");
             assert.equal(c.logConfiguration.options["awslogs-group"], defaults.outputs.logGroupName);
             assert.equal(c.logConfiguration.options["awslogs-region"], "us-east-1");
@@ -1056,8 +1068,8 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 rulesOf(run).filter((r) => r.includes("group")),
                 [
-                    "calculator-load-balancer-id egress tcp 9000-9000 group calculator-tasks-id",
-                    "calculator-tasks-id ingress tcp 9000-9000 group calculator-load-balancer-id",
+                    `${svcName}-load-balancer-id egress tcp 9000-9000 group ${svcName}-tasks-id`,
+                    `${svcName}-tasks-id ingress tcp 9000-9000 group ${svcName}-load-balancer-id`,
                 ],
             );
             assert.equal(run.inputs(T.service).loadBalancers[0].containerPort, 9000);
@@ -1068,8 +1080,8 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
             assert.equal(task.networkMode, "awsvpc");
             assert.equal(task.family, `${project.name}-test`, "the family carries the stack name so stacks do not share it");
-            assert.equal(task.executionRoleArn, `arn:aws:iam::123456789012:role/${autoName("calculator-execution")}`);
-            assert.equal(task.taskRoleArn, `arn:aws:iam::123456789012:role/${autoName("calculator-task")}`);
+            assert.equal(task.executionRoleArn, `arn:aws:iam::123456789012:role/${autoName(named("execution"))}`);
+            assert.equal(task.taskRoleArn, `arn:aws:iam::123456789012:role/${autoName(named("task"))}`);
         });
 
         it("makes a valid task family of any stack name the CLI allows", async function () {
@@ -1083,7 +1095,7 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("gives the execution role only AmazonECSTaskExecutionRolePolicy and the task role nothing", function () {
-            for (const name of ["calculator-execution", "calculator-task"]) {
+            for (const name of [named("execution"), named("task")]) {
                 const trust = JSON.parse(defaults.inputs(T.role, name).assumeRolePolicy);
                 assert.equal(trust.Statement.length, 1);
                 assert.deepEqual(trust.Statement[0].Principal, { Service: "ecs-tasks.amazonaws.com" });
@@ -1095,7 +1107,7 @@ describe("program (Pulumi mocks)", function () {
             const attachments = defaults.all(T.attachment).map((a) => defaults.inputs(T.attachment, a.name));
             assert.deepEqual(attachments, [
                 {
-                    role: autoName("calculator-execution"),
+                    role: autoName(named("execution")),
                     policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 },
             ]);
@@ -1103,9 +1115,9 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("with rolePermissionsBoundary, both roles carry the boundary and live under /<project>/; turning it on replaces only them, what names them, and the task definition", async function () {
-            const boundary = "arn:aws:iam::123456789012:policy/go-fargate-calculator-ci/role-boundary";
+            const boundary = `arn:aws:iam::123456789012:policy/go-fargate-${svcName}-ci/role-boundary`;
             const bounded = await runUnderMocks({ set: { rolePermissionsBoundary: boundary } });
-            for (const name of ["calculator-execution", "calculator-task"]) {
+            for (const name of [named("execution"), named("task")]) {
                 assert.equal(bounded.inputs(T.role, name).permissionsBoundary, boundary, name);
                 assert.equal(bounded.inputs(T.role, name).path, `/${project.name}/`, name);
                 assert.equal(defaults.inputs(T.role, name).permissionsBoundary, undefined, `${name}: none by default`);
@@ -1115,11 +1127,11 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 planSummary(planUpdate(defaults, bounded)),
                 [
-                    `${T.role}::calculator-execution replace`,
-                    `${T.attachment}::calculator-execution replace`,
-                    `${T.role}::calculator-task replace`,
-                    `${T.service}::calculator-app update`,
-                    `${T.taskDef}::calculator-app replace`,
+                    `${T.role}::${svcName}-execution replace`,
+                    `${T.attachment}::${svcName}-execution replace`,
+                    `${T.role}::${svcName}-task replace`,
+                    `${T.service}::${svcName}-app update`,
+                    `${T.taskDef}::${svcName}-app replace`,
                 ].sort(),
             );
             assert.deepEqual(refusedUpdates(defaults, bounded), []);
@@ -1132,17 +1144,17 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(svc.waitForSteadyState, true);
             assert.equal(svc.networkConfiguration.assignPublicIp, true);
             assert.deepEqual(svc.loadBalancers, [
-                { targetGroupArn: "arn:aws:lb:us-east-1:123456789012:calculator-app", containerName: "app", containerPort: 8080 },
+                { targetGroupArn: `arn:aws:lb:us-east-1:123456789012:${svcName}-app`, containerName: "app", containerPort: port },
             ]);
             assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
             assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
             assert.ok(
-                defaults.one(T.service).dependsOn.includes(`${T.listener}::calculator-http`),
+                defaults.one(T.service).dependsOn.includes(`${T.listener}::${svcName}-http`),
                 "the service must wait for the listener",
             );
             // A task that starts before the role may pull the image fails to start.
             assert.ok(
-                defaults.one(T.service).dependsOn.includes(`${T.attachment}::calculator-execution`),
+                defaults.one(T.service).dependsOn.includes(`${T.attachment}::${svcName}-execution`),
                 "the service must wait for the execution role's policy",
             );
         });
@@ -1167,8 +1179,8 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(refusedUpdates(spot, defaults), []);
             // Updated in place, not replaced: the service keeps its name and its autoscaling target.
             assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [
-                `${T.capacity}::calculator-capacity`,
-                `${T.service}::calculator-app`,
+                `${T.capacity}::${svcName}-capacity`,
+                `${T.service}::${svcName}-app`,
             ]);
         });
 
@@ -1181,7 +1193,7 @@ describe("program (Pulumi mocks)", function () {
                 ),
             });
             assert.deepEqual(refusedUpdates(defaults, withoutForce), [
-                `${T.service}::calculator-app: force_new_deployment should be true when capacity_provider_strategy is being updated (terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff)`,
+                `${T.service}::${svcName}-app: force_new_deployment should be true when capacity_provider_strategy is being updated (terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff)`,
             ]);
         });
 
@@ -1207,7 +1219,7 @@ describe("program (Pulumi mocks)", function () {
             const requests = policies.find((p) => p.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
             assert.match(
                 requests.predefinedMetricSpecification.resourceLabel,
-                /^app\/calculator-lb-[0-9a-f]+\/[0-9a-f]+\/targetgroup\/calculator-app-[0-9a-f]+\/[0-9a-f]+$/,
+                new RegExp(`^app/${escaped(named("lb"))}-[0-9a-f]+/[0-9a-f]+/targetgroup/${escaped(named("app"))}-[0-9a-f]+/[0-9a-f]+$`),
             );
         });
     });
@@ -1319,11 +1331,14 @@ describe("program (Pulumi mocks)", function () {
                 "serviceName",
                 "url",
             ]);
-            assert.equal(o.url, `http://${autoName("calculator-lb")}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
-            assert.match(String(o.repositoryUrl), /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/calculator-/);
-            assert.match(String(o.clusterName), /^calculator-cluster-/);
-            assert.match(String(o.serviceName), /^calculator-app-/);
-            assert.match(String(o.logGroupName), /^calculator-logs-/);
+            assert.equal(o.url, `http://${autoName(named("lb"))}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
+            assert.match(
+                String(o.repositoryUrl),
+                new RegExp(`^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/${escaped(svcName)}-`),
+            );
+            assert.match(String(o.clusterName), new RegExp(`^${escaped(named("cluster"))}-`));
+            assert.match(String(o.serviceName), new RegExp(`^${escaped(named("app"))}-`));
+            assert.match(String(o.logGroupName), new RegExp(`^${escaped(named("logs"))}-`));
             assert.equal(typeof o.imageSizeBytes, "number");
         });
     });
@@ -1346,21 +1361,21 @@ describe("program (Pulumi mocks)", function () {
                 assert.deepEqual(refusedUpdates(live, next), []);
                 const plan = planUpdate(live, next);
                 const op = (type: string, name: string) => plan.find((s) => s.type === type && s.name === name)?.op;
-                assert.equal(op(T.lb, "calculator-lb"), "replace");
+                assert.equal(op(T.lb, named("lb")), "replace");
                 assert.deepEqual(plan.find((s) => s.type === T.lb)?.replacedBy, ["replacementTrigger"]);
                 for (const [type, name] of [
-                    [T.sg, "calculator-load-balancer"],
-                    [T.sg, "calculator-tasks"],
-                    [T.tg, "calculator-app"],
-                    [T.listener, "calculator-http"],
-                    [T.ingress, "calculator-tasks-from-load-balancer"],
-                    [T.egress, "calculator-load-balancer-to-tasks"],
+                    [T.sg, named("load-balancer")],
+                    [T.sg, named("tasks")],
+                    [T.tg, named("app")],
+                    [T.listener, named("http")],
+                    [T.ingress, named("tasks-from-load-balancer")],
+                    [T.egress, named("load-balancer-to-tasks")],
                 ]) {
                     assert.equal(op(type, name), "replace", `${type}::${name}`);
                 }
                 // The service moves its tasks to the new subnets and target group in place.
-                assert.equal(op(T.service, "calculator-app"), "update");
-                assert.equal(op(T.cluster, "calculator-cluster"), "same");
+                assert.equal(op(T.service, named("app")), "update");
+                assert.equal(op(T.cluster, named("cluster")), "same");
             });
         }
 
@@ -1374,7 +1389,9 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(refused.length, 1, refused.join("\n"));
             assert.match(
                 refused[0],
-                /^aws:lb\/loadBalancer:LoadBalancer::calculator-lb: InvalidConfigurationRequest: calculator-public-1-id, calculator-public-2-id, calculator-load-balancer-id not in the load balancer's VPC vpc-default/,
+                new RegExp(
+                    `^${escaped(`${T.lb}::${named("lb")}: InvalidConfigurationRequest: ${named("public-1-id")}, ${named("public-2-id")}, ${named("load-balancer-id")} not in the load balancer's VPC vpc-default`)}`,
+                ),
             );
         });
 
@@ -1393,7 +1410,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lbStep(old, newVpcUp).op, "update");
             assert.match(
                 refusedUpdates(old, newVpcUp).join("\n"),
-                /calculator-lb: InvalidConfigurationRequest: .* not in the load balancer's VPC vpc-default/,
+                new RegExp(`${escaped(named("lb"))}: InvalidConfigurationRequest: .* not in the load balancer's VPC vpc-default`),
             );
             // The path: a `pulumi up` with the VPC as it is changes nothing and records the trigger...
             assert.deepEqual(planSummary(planUpdate(old, defaultsUp)), []);
@@ -1412,20 +1429,20 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(planSummary(planUpdate(defaults, again)), []);
             assert.deepEqual(
                 planSummary(planUpdate(defaults, rebuilt)),
-                [`${T.taskDef}::calculator-app replace`, `${T.service}::calculator-app update`].sort(),
+                [`${T.taskDef}::${svcName}-app replace`, `${T.service}::${svcName}-app update`].sort(),
             );
         });
 
         it("turning the domain on: HTTP turns into a redirect only once the HTTPS listener serves", async function () {
             const withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
             assert.ok(
-                withDomain.one(T.listener, "calculator-http").dependsOn.includes(`${T.listener}::calculator-https`),
+                withDomain.one(T.listener, named("http")).dependsOn.includes(`${T.listener}::${svcName}-https`),
                 "the redirect does not wait for HTTPS",
             );
-            assert.deepEqual(defaults.one(T.listener, "calculator-http").dependsOn, []);
+            assert.deepEqual(defaults.one(T.listener, named("http")).dependsOn, []);
             const plan = planUpdate(defaults, withDomain);
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === "calculator-http")?.op, "update");
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === "calculator-https")?.op, "create");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === named("http"))?.op, "update");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === named("https"))?.op, "create");
             assert.deepEqual(refusedUpdates(defaults, withDomain), []);
         });
     });
@@ -1443,7 +1460,7 @@ describe("program (Pulumi mocks)", function () {
                 assert.equal(preview.outputs[key], unknownMarker, key);
             }
             // Auto-names are made before the preview.
-            assert.match(String(preview.outputs.serviceName), /^calculator-app-/);
+            assert.match(String(preview.outputs.serviceName), new RegExp(`^${escaped(named("app"))}-`));
             assert.equal(preview.inputs(T.taskDef).containerDefinitions, unknownMarker);
             assert.equal(preview.calls("aws:ec2/getVpcs:getVpcs").length, 1, "the default VPC is checked at preview");
             assert.deepEqual(preview.inputs(T.lb).subnets, ["subnet-a", "subnet-b", "subnet-c"]);
@@ -1472,18 +1489,18 @@ describe("program (Pulumi mocks)", function () {
             const rebuilt = await runUncached({ fake: { imageDigest: `sha256:${"c".repeat(64)}` } });
             assert.deepEqual(
                 changedResources(defaults, rebuilt).map(shortUrn),
-                [`${T.taskDef}::calculator-app`, `${T.service}::calculator-app`].sort(),
+                [`${T.taskDef}::${svcName}-app`, `${T.service}::${svcName}-app`].sort(),
             );
             assert.notEqual(rebuilt.outputs.imageRef, defaults.outputs.imageRef);
         });
 
-        it("a change under app/ changes only the image, the task definition and the service", async function () {
-            // In a copy: the checkout's app/ is what the engine specs beside this one build.
+        it("a change in the service's folder changes only the image, the task definition and the service", async function () {
+            // In a copy: the checkout's service folder is what the engine specs beside this one build.
             const copy = copyRepository();
             let changed: Run;
             try {
-                const file = path.join(copy, path.relative(repoRoot, appDir), "main.go");
-                fs.appendFileSync(file, "\n// a one-line change\n");
+                const file = path.join(copy, path.relative(repoRoot, serviceDir), "Dockerfile");
+                fs.appendFileSync(file, "\n# a one-line change\n");
                 changed = await runUncached({ projectDir: copy, after: defaults, fake: { imageDigest: `sha256:${"d".repeat(64)}` } });
             } finally {
                 fs.rmSync(copy, { recursive: true, force: true });
@@ -1497,16 +1514,16 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(reverted.inputs(T.image).build.cacheFrom, { images: [reverted.inputs(T.image).imageName] });
             assert.deepEqual(
                 changedResources(defaults, changed).map(shortUrn),
-                [`${T.image}::calculator-image`, `${T.taskDef}::calculator-app`, `${T.service}::calculator-app`].sort(),
+                [`${T.image}::${svcName}-image`, `${T.taskDef}::${svcName}-app`, `${T.service}::${svcName}-app`].sort(),
             );
             // As `pulumi up` takes it: the new version is asked of the registry afresh.
             assert.deepEqual(
                 planSummary(planUpdate(defaults, changed)),
                 [
-                    `${T.image}::calculator-image update`,
-                    `${T.stash}::calculator-image-in-registry replace`,
-                    `${T.taskDef}::calculator-app replace`,
-                    `${T.service}::calculator-app update`,
+                    `${T.image}::${svcName}-image update`,
+                    `${T.stash}::${svcName}-image-in-registry replace`,
+                    `${T.taskDef}::${svcName}-app replace`,
+                    `${T.service}::${svcName}-app update`,
                 ].sort(),
             );
         });
@@ -1516,7 +1533,7 @@ describe("program (Pulumi mocks)", function () {
             const scaled = await runUncached({ set: { desiredCount: "2" } });
             assert.deepEqual(changedResources(defaults, scaled), []);
             const bounds = await runUncached({ set: { minCount: "2", desiredCount: "2" } });
-            assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::calculator-app`]);
+            assert.deepEqual(changedResources(defaults, bounds).map(shortUrn), [`${T.scalingTarget}::${svcName}-app`]);
         });
 
         it("with every option on, an unchanged re-run still gives identical inputs", async function () {
@@ -1533,31 +1550,37 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(publicTasks, privateTasks).map(shortUrn),
                 [
-                    `${T.service}::calculator-app`,
-                    "aws:ec2/eip:Eip::calculator-nat",
-                    `${T.nat}::calculator-nat`,
-                    `${T.routeTable}::calculator-private`,
-                    `${T.subnet}::calculator-private-1`,
-                    `${T.subnet}::calculator-private-2`,
-                    `${T.routeAssoc}::calculator-private-1`,
-                    `${T.routeAssoc}::calculator-private-2`,
+                    `${T.service}::${svcName}-app`,
+                    `aws:ec2/eip:Eip::${svcName}-nat`,
+                    `${T.nat}::${svcName}-nat`,
+                    `${T.routeTable}::${svcName}-private`,
+                    `${T.subnet}::${svcName}-private-1`,
+                    `${T.subnet}::${svcName}-private-2`,
+                    `${T.routeAssoc}::${svcName}-private-1`,
+                    `${T.routeAssoc}::${svcName}-private-2`,
                 ].sort(),
             );
         });
 
-        it("a file under app/ that .dockerignore leaves out of the build changes nothing", async function () {
-            const file = path.join(appDir, `NOTES-${process.pid}.md`);
-            let after: Run;
+        it("a file in the service's folder that .dockerignore leaves out of the build changes no version, and one it takes does", function () {
+            // In a copy of the folder, whose .dockerignore leaves NOTES-*.md out (the version is all the program's inputs take of it).
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "service-folder-"));
             try {
-                fs.writeFileSync(file, "notes that never reach the image\n");
-                after = await runUncached();
+                fs.cpSync(serviceDir, dir, { recursive: true });
+                fs.appendFileSync(path.join(dir, ".dockerignore"), "\nNOTES-*.md\n");
+                const version = () => sourceDigest(dir, path.join(dir, "Dockerfile"));
+                const before = version();
+                fs.writeFileSync(path.join(dir, "NOTES-1.md"), "notes that never reach the image\n");
+                assert.equal(version(), before);
+                fs.writeFileSync(path.join(dir, "taken.txt"), "a file the build context takes\n");
+                fs.appendFileSync(path.join(dir, ".dockerignore"), "!taken.txt\n");
+                assert.notEqual(version(), before);
             } finally {
-                fs.rmSync(file, { force: true });
+                fs.rmSync(dir, { recursive: true, force: true });
             }
-            assert.deepEqual(changedResources(defaults, after), []);
         });
 
-        it("a shallow clone, a full clone and a copy at another path give identical inputs, after a commit outside app/", async function () {
+        it("a shallow clone, a full clone and a copy at another path give identical inputs, after a commit outside the service's folder", async function () {
             const root = fs.mkdtempSync(path.join(os.tmpdir(), "checkouts-"));
             const sh = (cwd: string, cmd: string, args: string[]) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: "pipe" });
             try {
@@ -1592,7 +1615,7 @@ describe("program (Pulumi mocks)", function () {
                 assert.ok(a.resources.length > 20);
                 assert.deepEqual(changedResources(a, b), [], "a shallow clone and a full clone differ");
                 assert.deepEqual(changedResources(a, c), [], "a copy at another path differs from a clone");
-                assert.equal(a.inputs(T.image).build.context, "../app");
+                assert.equal(a.inputs(T.image).build.context, path.relative(project.programDir, serviceDir));
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
             }

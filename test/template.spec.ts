@@ -9,13 +9,14 @@ import { AccessLogBucket } from "../infra/access-logs";
 import { loadConfig, mapConfigSource } from "../infra/config";
 import { serviceNameMaxLength } from "../infra/naming";
 import { readProject } from "../infra/project";
-import { Container, WebService, WebServiceArgs, secretsPolicy, taskFamily } from "../infra/service";
+import { Container, WebService, WebServiceArgs, secretsPolicy, setByWebService, taskFamily } from "../infra/service";
 import { repoRoot } from "../scripts/lib/docker";
 import { autoNameMaxLength, fakeAws } from "../scripts/lib/fake-aws";
 import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { decide } from "./iam-evaluate";
 import { buildUnderMocks } from "./in-process";
+import { escaped, projectName, service, svcName } from "./service-under-test";
 
 const T = {
     taskDef: "aws:ecs/taskDefinition:TaskDefinition",
@@ -25,7 +26,7 @@ const T = {
     tg: "aws:lb/targetGroup:TargetGroup",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
 };
-const project = "go-fargate-calculator";
+const project = projectName;
 const declared = readProject();
 
 /** The config as the CLI hands it over (Pulumi.yaml's defaults, these on top), loaded as the program loads it. */
@@ -186,20 +187,6 @@ describe("template: adopting it", function () {
         });
     });
 
-    describe("the container's contract is the calculator's, in index.ts", function () {
-        it("the task runs what the calculator's contract says: port, health check, user, stop timeout, its settings", async function () {
-            const run = await runUnderMocks();
-            const c = containerOf(run);
-            assert.deepEqual(c.healthCheck.command, ["CMD", "/app", "healthcheck"]);
-            assert.equal(c.user, "65532:65532");
-            assert.equal(c.stopTimeout, 30);
-            assert.deepEqual(envOf(run), { IDLE_TIMEOUT: "65s", PORT: "8080", SHUTDOWN_TIMEOUT: "20s" });
-            assert.equal(run.inputs(T.tg).healthCheck.path, "/healthz");
-            assert.equal(run.inputs(T.tg).protocolVersion, "HTTP1");
-            assert.equal(run.inputs("docker:index/image:Image").build.target, "runtime");
-        });
-    });
-
     describe("config environment", function () {
         it("a setting set with --path reaches the container, and only the task definition and the service change", async function () {
             const [plain, withSetting] = await Promise.all([
@@ -208,13 +195,17 @@ describe("template: adopting it", function () {
             ]);
             assert.deepEqual(envOf(withSetting), { ...envOf(plain), FEATURE_X: "on", LOG_LEVEL: "debug", RETRIES: "3" });
             assert.deepEqual(changedResources(plain, withSetting).map(shortUrn), [
-                `${T.service}::calculator-app`,
-                `${T.taskDef}::calculator-app`,
+                `${T.service}::${svcName}-app`,
+                `${T.taskDef}::${svcName}-app`,
             ]);
         });
 
         const refused: [string, Record<string, unknown>, RegExp][] = [
-            ["a name the service sets", { PORT: "9000" }, /go-fargate-calculator:environment\.PORT: PORT is set by the service itself/],
+            [
+                "a name the service sets",
+                { PORT: "9000" },
+                new RegExp(`${escaped(project)}:environment\\.PORT: PORT is set by the service itself`),
+            ],
             [
                 "a name its contract sets",
                 { SHUTDOWN_TIMEOUT: "1s" },
@@ -232,16 +223,20 @@ describe("template: adopting it", function () {
                 );
             });
         }
-        it("a refused setting fails the program as `pulumi preview` would, with the calculator's own names reserved", async function () {
+        it("a refused setting fails the program as `pulumi preview` would, with the service's own names reserved", async function () {
+            const reserved = [...setByWebService, ...Object.keys(service.container.environment), ...Object.keys(service.container.secrets)];
+            const name = reserved[reserved.length - 1];
             assert.match(
-                await failureOf({ set: { environment: JSON.stringify({ IDLE_TIMEOUT: "1s" }) } }),
-                /go-fargate-calculator:environment\.IDLE_TIMEOUT: IDLE_TIMEOUT is set by the service itself \(its contract sets PORT, SHUTDOWN_TIMEOUT, IDLE_TIMEOUT\)/,
+                await failureOf({ set: { environment: JSON.stringify({ [name]: "1s" }) } }),
+                new RegExp(
+                    `${escaped(project)}:environment\\.${name}: ${name} is set by the service itself \\(its contract sets ${escaped(reserved.join(", "))}\\)`,
+                ),
             );
         });
         it("refuses a value that is not a map", async function () {
             assert.match(
                 await failureOf({ set: { environment: "FEATURE_X=on" } }),
-                /go-fargate-calculator:environment is not a map of names to values/,
+                new RegExp(`${escaped(project)}:environment is not a map of names to values`),
             );
         });
     });
@@ -274,7 +269,7 @@ describe("template: adopting it", function () {
                 JSON.stringify(run.resources.filter((r) => r.type !== T.parameter).map((r) => r.inputs)) + JSON.stringify(run.outputs);
             assert.ok(!everywhere.includes(stored.DB_PASSWORD), "the value appears nowhere but in the parameter");
             assert.ok(
-                run.one(T.service).dependsOn.includes(`${T.rolePolicy}::calculator-execution-secrets`),
+                run.one(T.service).dependsOn.includes(`${T.rolePolicy}::${svcName}-execution-secrets`),
                 "tasks start once they may read them",
             );
         });
@@ -313,9 +308,9 @@ describe("template: adopting it", function () {
                 runUnderMocks(withSecrets({}, { DB_PASSWORD: "rotated-value" })),
             ]);
             assert.deepEqual(changedResources(a, b).map(shortUrn), [
-                `${T.service}::calculator-app`,
-                `${T.taskDef}::calculator-app`,
-                `${T.parameter}::calculator-secret-DB_PASSWORD`,
+                `${T.service}::${svcName}-app`,
+                `${T.taskDef}::${svcName}-app`,
+                `${T.parameter}::${svcName}-secret-DB_PASSWORD`,
             ]);
         });
 
@@ -326,15 +321,15 @@ describe("template: adopting it", function () {
                 runUnderMocks(withSecrets()),
             ]);
             assert.deepEqual(changedResources(none, one).map(shortUrn), [
-                `${T.service}::calculator-app`,
-                `${T.taskDef}::calculator-app`,
-                `${T.rolePolicy}::calculator-execution-secrets`,
-                `${T.parameter}::calculator-secret-DB_PASSWORD`,
+                `${T.service}::${svcName}-app`,
+                `${T.taskDef}::${svcName}-app`,
+                `${T.rolePolicy}::${svcName}-execution-secrets`,
+                `${T.parameter}::${svcName}-secret-DB_PASSWORD`,
             ]);
             assert.deepEqual(changedResources(one, two).map(shortUrn), [
-                `${T.service}::calculator-app`,
-                `${T.taskDef}::calculator-app`,
-                `${T.rolePolicy}::calculator-execution-secrets`,
+                `${T.service}::${svcName}-app`,
+                `${T.taskDef}::${svcName}-app`,
+                `${T.rolePolicy}::${svcName}-execution-secrets`,
             ]);
         });
 
@@ -357,7 +352,7 @@ describe("template: adopting it", function () {
             [
                 "a name set both as a setting and as a secret",
                 { set: { secrets: JSON.stringify({ DB_URL: ssmArn }), environment: JSON.stringify({ DB_URL: "x" }) } },
-                /secrets\.DB_URL and go-fargate-calculator:environment\.DB_URL both set DB_URL; keep one/,
+                new RegExp(`secrets\\.DB_URL and ${escaped(project)}:environment\\.DB_URL both set DB_URL; keep one`),
             ],
             [
                 "a name the service sets",

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-state_dir="${DOCKER_ENV_STATE:-/var/lib/calculator-dev}"
+state_dir="${DOCKER_ENV_STATE:-/var/lib/calculator-dev}" # kept: machines already hold their engine state there
 registry_port="${REGISTRY_PORT:-5000}"
 registry="127.0.0.1:${registry_port}"
 sock="/var/run/docker.sock"
@@ -134,20 +134,22 @@ EOF
 $(tail -n 20 "${state_dir}/registry.log" 2>/dev/null)"
 }
 
-# The Dockerfile's default builder image, e.g. golang:1.27.3-bookworm.
+# The first declared service's default builder image, e.g. golang:1.27.3-bookworm.
 default_go_image() {
-	sed -n 's/^ARG GO_IMAGE=//p' "${root}/app/Dockerfile" | head -n 1
+	local dir
+	dir="$("${root}/scripts/service-dirs.sh" | head -n 1)"
+	sed -n 's/^ARG GO_IMAGE=//p' "${root}/${dir}/Dockerfile" | head -n 1
 }
 
-# A builder image made from app/go.mod's toolchain (fetched by the go command
+# A builder image made from the services' go.mod toolchain (fetched by the go command
 # through the module proxy when this machine's Go is another), for builders
 # that cannot pull: a static busybox for /bin/sh, the Go tree, the CA bundle
 # and /etc/passwd. Tagged with the exact Go version, so it is rebuilt only
 # when the toolchain changes.
 local_go_image() {
 	local goroot go_version tag want
-	command -v go >/dev/null 2>&1 || die "no Go on PATH to fetch app/go.mod's toolchain with; pass GO_IMAGE"
-	want="$("${root}/scripts/go-toolchain.sh")" || die "cannot tell which Go app/go.mod pins"
+	command -v go >/dev/null 2>&1 || die "no Go on PATH to fetch the services' go.mod toolchain with; pass GO_IMAGE"
+	want="$("${root}/scripts/go-toolchain.sh")" || die "cannot tell which Go the services' go.mod pin"
 	tag="local/golang:${want#go}"
 	if "$docker" image inspect "$tag" >/dev/null 2>&1; then
 		echo "$tag"

@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 actionlint_version=v1.7.12
 bin="$PWD/.cache/bin"
-# The Go of app/go.mod's toolchain line, for go vet, gofmt and go install.
+# The Go of the services' go.mod toolchain line, for go vet, gofmt and go install.
 GOTOOLCHAIN="$(scripts/go-toolchain.sh)"
 export GOTOOLCHAIN
 
@@ -27,15 +27,23 @@ npx prettier --check . >/dev/null || {
 	exit 1
 }
 
-step "gofmt -l (must print nothing)"
-unformatted="$(cd app && "$(go env GOROOT)/bin/gofmt" -l .)"
-if [[ -n "$unformatted" ]]; then
-	printf 'not gofmt-ed:\n%s\n' "$unformatted"
-	exit 1
-fi
+# Every service folder infra/services.ts declares.
+mapfile -t service_dirs < <(scripts/service-dirs.sh)
 
-step "go vet"
-(cd app && go vet ./...)
+step "the services' declarations"
+scripts/service-dirs.sh check
+
+for dir in "${service_dirs[@]}"; do
+	step "gofmt -l ${dir}/ (must print nothing)"
+	unformatted="$(cd "$dir" && "$(go env GOROOT)/bin/gofmt" -l .)"
+	if [[ -n "$unformatted" ]]; then
+		printf 'not gofmt-ed in %s/:\n%s\n' "$dir" "$unformatted"
+		exit 1
+	fi
+
+	step "go vet (${dir}/)"
+	(cd "$dir" && go vet ./...)
+done
 
 step "shellcheck"
 if ! command -v shellcheck >/dev/null 2>&1; then

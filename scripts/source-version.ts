@@ -1,10 +1,10 @@
-// The version the program stamps on app/'s image, which /version answers:
-// "src-" and 12 hex digits of a digest of app/'s build context. It names the
-// source, not a commit; this finds the one from the other.
+// The version the program stamps on the service's image (the calculator's /version
+// answers it): "src-" and 12 hex digits of a digest of the service folder's build
+// context. It names the source, not a commit; this finds the one from the other.
 //
 //   npm run -s source-version                      this working tree
 //   npm run -s source-version -- REV...            those commits (git revisions)
-//   npm run -s source-version -- --find VERSION    the commits whose app/ gives VERSION
+//   npm run -s source-version -- --find VERSION    the commits whose service folder gives VERSION
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -12,7 +12,11 @@ import * as path from "path";
 import { parseArgs } from "util";
 
 import { imageSource } from "../infra/source";
-import { appDir, repoRoot } from "./lib/docker";
+import { service } from "../infra/services";
+import { repoRoot } from "./lib/docker";
+
+/** The service's folder, relative to the repository (infra/services.ts). */
+const folder = path.relative(repoRoot, service.dir);
 
 const usage = "usage: npm run -s source-version [-- REV... | -- --find VERSION]";
 
@@ -24,34 +28,34 @@ function versionOfDir(app: string): string {
     return imageSource(app, path.join(app, "Dockerfile")).version;
 }
 
-/** The version of app/ as a commit holds it, read from git (no checkout needed). */
-export function versionAt(rev: string, root = repoRoot): string {
+/** The version of the service folder as a commit holds it, read from git (no checkout needed). */
+export function versionAt(rev: string, root = repoRoot, dirName = folder): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "source-version-"));
     try {
-        const archive = path.join(dir, "app.tar");
-        execFileSync("git", ["archive", "--output", archive, rev, "app"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+        const archive = path.join(dir, "service.tar");
+        execFileSync("git", ["archive", "--output", archive, rev, dirName], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
         execFileSync("tar", ["-xf", archive, "-C", dir]);
-        if (!fs.existsSync(path.join(dir, "app", "Dockerfile"))) throw new Error(`${rev} has no app/Dockerfile: no image is built from it`);
-        return versionOfDir(path.join(dir, "app"));
+        if (!fs.existsSync(path.join(dir, dirName, "Dockerfile"))) throw new Error(`${rev} has no ${dirName}/Dockerfile: no image is built from it`);
+        return versionOfDir(path.join(dir, dirName));
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
-/** Commits that changed app/ and leave it at `version`, newest first, as "hash date subject". */
-export function findVersion(version: string, root = repoRoot): string[] {
-    const byTree = new Map<string, string>(); // app/ tree -> version: one archive per distinct tree
+/** Commits that changed the service folder and leave it at `version`, newest first, as "hash date subject". */
+export function findVersion(version: string, root = repoRoot, dirName = folder): string[] {
+    const byTree = new Map<string, string>(); // folder's tree -> version: one archive per distinct tree
     const found: string[] = [];
-    for (const line of git(["log", "--format=%H %cs %s", "--", "app"], root).split("\n").filter(Boolean)) {
+    for (const line of git(["log", "--format=%H %cs %s", "--", dirName], root).split("\n").filter(Boolean)) {
         const commit = line.slice(0, line.indexOf(" "));
         let tree: string;
         try {
-            git(["cat-file", "-e", `${commit}:app/Dockerfile`], root);
-            tree = git(["rev-parse", `${commit}:app`], root);
+            git(["cat-file", "-e", `${commit}:${dirName}/Dockerfile`], root);
+            tree = git(["rev-parse", `${commit}:${dirName}`], root);
         } catch {
-            continue; // app/ or its Dockerfile is missing there: no image was built from it
+            continue; // the folder or its Dockerfile is missing there: no image was built from it
         }
-        if (!byTree.has(tree)) byTree.set(tree, versionAt(commit, root));
+        if (!byTree.has(tree)) byTree.set(tree, versionAt(commit, root, dirName));
         if (byTree.get(tree) === version) found.push(line);
     }
     return found;
@@ -85,14 +89,14 @@ function main(argv: string[]): number {
         for (const line of found) process.stdout.write(`${line}\n`);
         if (found.length === 0) {
             process.stderr.write(
-                `no commit here leaves app/ at ${version}${shallow ? " (this clone is shallow: `git fetch --unshallow` for all of history)" : ""}\n`,
+                `no commit here leaves ${folder}/ at ${version}${shallow ? " (this clone is shallow: `git fetch --unshallow` for all of history)" : ""}\n`,
             );
             return 1;
         }
         return 0;
     }
     if (positionals.length === 0) {
-        process.stdout.write(`${versionOfDir(appDir)}\n`);
+        process.stdout.write(`${versionOfDir(service.dir)}\n`);
         return 0;
     }
     for (const rev of positionals) process.stdout.write(`${versionAt(rev)} ${rev}\n`);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `npm test`: every tier, fastest first. Extra arguments go to mocha.
 #   1. tsc --noEmit (strict) against the real Pulumi SDK types
-#   2. go vet and go test -race in app/
-#   3. mocha specs in test/: the image and container on a real Docker engine
-#      and the local stack end to end, one after the other; beside them the
+#   2. each declared service's folder (scripts/service-dirs.sh): its
+#      declaration checked, go vet and go test -race
+#   3. mocha specs: the platform's in test/ and each service's own in
+#      <folder>/test/. The image and container on a real Docker engine and
+#      the local stack end to end, one after the other; beside them the
 #      program under Pulumi mocks
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The Go of app/go.mod's toolchain line, fetched once per machine if it is not this one.
+# The Go of the services' go.mod toolchain line, fetched once per machine if it is not this one.
 GOTOOLCHAIN="$(scripts/go-toolchain.sh)"
 export GOTOOLCHAIN
 
@@ -18,8 +20,13 @@ eval "$(scripts/docker-env.sh)"
 echo "== tsc --noEmit"
 npx tsc --noEmit
 
-echo "== go vet ./... && go test -race ./... (app/)"
-(cd app && go vet ./... && go test -race -count=1 ./...)
+mapfile -t service_dirs < <(scripts/service-dirs.sh)
+echo "== the services' declarations (scripts/services.ts check)"
+scripts/service-dirs.sh check
+for dir in "${service_dirs[@]}"; do
+	echo "== go vet ./... && go test -race ./... (${dir}/)"
+	(cd "$dir" && go vet ./... && go test -race -count=1 ./...)
+done
 
 # The specs that drive the engine (builds, registry, containers) run one after
 # the other, as they share its build cache and registry; beside them, in a
@@ -29,10 +36,17 @@ echo "== mocha"
 if (($# > 0)); then
 	exec npx mocha "$@"
 fi
-engine_specs=(test/containers.spec.ts test/image.spec.ts test/local-stack.spec.ts)
+# A spec that drives the engine says so on its first line: // engine spec.
+engine_specs=()
 mock_specs=()
+shopt -s nullglob
 for f in test/*.spec.ts; do
-	[[ " ${engine_specs[*]} " == *" $f "* ]] || mock_specs+=("$f")
+	if head -n 1 "$f" | grep -q '^// engine spec'; then engine_specs+=("$f"); else mock_specs+=("$f"); fi
+done
+for dir in "${service_dirs[@]}"; do
+	for f in "$dir"/test/*.spec.ts; do
+		if head -n 1 "$f" | grep -q '^// engine spec'; then engine_specs+=("$f"); else mock_specs+=("$f"); fi
+	done
 done
 mock_log="$(mktemp)"
 trap 'rm -f "$mock_log"' EXIT

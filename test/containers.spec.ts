@@ -1,4 +1,4 @@
-// The engine specs' clean-up: every container a spec starts is removed by its
+// engine spec: The engine specs' clean-up: every container a spec starts is removed by its
 // last hook, whichever test failed and however far the start got, and the
 // clean-up itself never throws (a hook that throws hides the test's failure).
 import { strict as assert } from "assert";

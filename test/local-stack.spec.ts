@@ -1,4 +1,4 @@
-// `npm start` end to end on the real engine: the program's image built and
+// engine spec: `npm start` end to end on the real engine: the program's image built and
 // pushed to the local registry, its task definition run as a container.
 import { strict as assert } from "assert";
 import { ChildProcess, execFile, spawn } from "child_process";

@@ -7,7 +7,10 @@ import * as os from "os";
 import * as path from "path";
 
 import { imageSource } from "../infra/source";
-import { appDir, repoRoot } from "../scripts/lib/docker";
+import { repoRoot } from "../scripts/lib/docker";
+import { service } from "./service-under-test";
+
+const folder = path.relative(repoRoot, service.dir);
 import { findVersion, versionAt } from "../scripts/source-version";
 import { runUnderMocks } from "../scripts/lib/harness";
 
@@ -35,24 +38,24 @@ describe("source-version", function () {
             execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: root, encoding: "utf8" }).trim();
         try {
             git("init", "--quiet");
-            fs.cpSync(appDir, path.join(root, "app"), { recursive: true });
+            fs.cpSync(service.dir, path.join(root, folder), { recursive: true });
             fs.writeFileSync(path.join(root, "README.md"), "first\n");
             git("add", "--all");
             git("commit", "--quiet", "-m", "first version");
             const first = git("rev-parse", "HEAD");
-            const v1 = imageSource(path.join(root, "app"), path.join(root, "app", "Dockerfile")).version;
+            const v1 = imageSource(path.join(root, folder), path.join(root, folder, "Dockerfile")).version;
 
-            fs.appendFileSync(path.join(root, "app", "main.go"), "\n// a change\n");
+            fs.appendFileSync(path.join(root, folder, "Dockerfile"), "\n# a change\n");
             git("commit", "--quiet", "-am", "second version");
             const second = git("rev-parse", "HEAD");
-            const v2 = imageSource(path.join(root, "app"), path.join(root, "app", "Dockerfile")).version;
+            const v2 = imageSource(path.join(root, folder), path.join(root, folder, "Dockerfile")).version;
             fs.appendFileSync(path.join(root, "README.md"), "a README-only change\n");
             git("commit", "--quiet", "-am", "README only");
 
             assert.notEqual(v1, v2);
             assert.equal(versionAt(first, root), v1);
             assert.equal(versionAt(second, root), v2);
-            assert.equal(versionAt("HEAD", root), v2, "a commit outside app/ keeps the version");
+            assert.equal(versionAt("HEAD", root), v2, "a commit outside the service folder keeps the version");
             assert.deepEqual(
                 findVersion(v1, root).map((l) => l.split(" ")[0]),
                 [first],

@@ -3,9 +3,11 @@
 // before components were named from their own name sees on its next update.
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 import { AccessLogBucket } from "../infra/access-logs";
+import { ServiceDeclaration, declarationProblems } from "../infra/declaration";
 import { loadConfig, mapConfigSource } from "../infra/config";
 import { serviceNameMaxLength } from "../infra/naming";
 import { readProject } from "../infra/project";
@@ -16,6 +18,7 @@ import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
 import { decide } from "./iam-evaluate";
 import { buildUnderMocks } from "./in-process";
+import { copyRepository } from "./repo-copy";
 import { escaped, projectName, service, svcName } from "./service-under-test";
 
 const T = {
@@ -184,6 +187,74 @@ describe("template: adopting it", function () {
                     /PORT: set by the service from its port/.test(err.message) &&
                     /A-B: not an environment variable name/.test(err.message),
             );
+        });
+    });
+
+    describe("a service's declaration (infra/declaration.ts)", function () {
+        const variants: [string, Partial<ServiceDeclaration> & { container?: Partial<Container> }, RegExp][] = [
+            [
+                "a port a non-root user cannot bind",
+                { container: { port: 80 } as Container },
+                /container\.port 80: a TCP port from 1024 to 65535/,
+            ],
+            [
+                "a health path that is not a path",
+                { container: { healthCheckPath: "healthz" } as Container },
+                /container\.healthCheckPath "healthz": a path, starting with \//,
+            ],
+            ["root as the user", { container: { user: "0:0" } as Container }, /container\.user "0:0": a non-root uid\[:gid\]/],
+            ["a name AWS would refuse", { name: "My_Service" }, /name "My_Service": lowercase letters, digits and "-"/],
+            [
+                "a stage its Dockerfile does not have",
+                { target: "no-such-stage" },
+                /target "no-such-stage": .*Dockerfile has no stage of that name/,
+            ],
+            ["a folder that is not there", { dir: "/nonexistent/service" }, /dir "\/nonexistent\/service": not a folder here/],
+        ];
+        for (const [what, change, message] of variants) {
+            it(`refuses ${what}, naming the field`, function () {
+                const d = { ...service, ...change, container: { ...service.container, ...change.container } };
+                assert.match(declarationProblems(d).join("\n"), message);
+            });
+        }
+
+        it("refuses a Dockerfile whose builder image is not ARG GO_IMAGE, and a go.mod with no toolchain line, saying what to write", function () {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "declared-"));
+            try {
+                fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM golang:1.27.3 AS build\nFROM scratch AS runtime\n");
+                fs.writeFileSync(path.join(dir, "go.mod"), "module x\n\ngo 1.26\n");
+                const problems = declarationProblems({ ...service, dir, target: "runtime", singleStageDockerfile: undefined }).join("\n");
+                assert.match(
+                    problems,
+                    /must take its Go builder image from ARG GO_IMAGE \(ARG GO_IMAGE=golang:<version> before the first FROM/,
+                );
+                assert.match(problems, /go\.mod has no toolchain line \(toolchain goX\.Y\.Z\)/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("the declared service has none of these problems", function () {
+            assert.deepEqual(declarationProblems(service), []);
+        });
+
+        it("a declaration that cannot run fails the program as `pulumi preview` would, naming the service and the field", async function () {
+            const copy = copyRepository();
+            try {
+                fs.appendFileSync(
+                    path.join(copy, "infra", "services.ts"),
+                    "\nObject.assign(service, { container: { ...service.container, port: 80 } });\n",
+                );
+                const message = await failureOf({ projectDir: copy });
+                assert.match(
+                    message,
+                    new RegExp(
+                        `the service ${escaped(svcName)} \\(declared in [^)]+/\\) cannot be deployed \\(1 problem\\):\\n  - container\\.port 80`,
+                    ),
+                );
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
         });
     });
 

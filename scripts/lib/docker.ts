@@ -8,10 +8,12 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
+import { service } from "../../infra/services";
 import { poll } from "./poll";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
-export const appDir = path.join(repoRoot, "app");
+/** The declared service's folder (infra/services.ts): what build() builds unless told another context. */
+export const serviceDir = service.dir;
 
 export interface DockerEnv {
     docker: string; // the docker client binary
@@ -141,7 +143,7 @@ export function dockerRaw(args: string[], opts: RunOptions = {}): Promise<RunRes
 }
 
 export interface BuildOptions {
-    context?: string; // default app/
+    context?: string; // default: the declared service's folder
     dockerfile?: string; // path, default <context>/Dockerfile
     target?: string;
     platform?: string;
@@ -166,7 +168,7 @@ export interface BuildResult {
  * GO_IMAGE set to the environment's builder unless the caller sets it.
  */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
-    const context = opts.context ?? appDir;
+    const context = opts.context ?? serviceDir;
     const args = ["build", "--network=none", "--progress=plain"];
     args.push("--file", opts.dockerfile ?? path.join(context, "Dockerfile"));
     if (opts.target) args.push("--target", opts.target);

@@ -10,9 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 
-import { humanBytes } from "../infra/size";
+import { humanBytes } from "../../infra/size";
 import {
-    appDir,
     build,
     docker,
     dockerEnv,
@@ -25,8 +24,11 @@ import {
     run,
     sleep,
     waitForStatus,
-} from "./lib/docker";
-import { runUncached } from "./lib/harness";
+} from "../../scripts/lib/docker";
+import { runUncached } from "../../scripts/lib/harness";
+
+/** The calculator's folder. */
+const appDir = path.join(__dirname, "..");
 
 const usage = "usage: npm run -s bench -- [--runs N] [--json]";
 const { json, runs } = (() => {

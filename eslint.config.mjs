@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    // app/ holds the calculator's Go code and its declaration (app/service.ts), which is linted like infra/.
+    // A service folder (app/, services/*) holds Go code and its declaration (service.ts), linted like infra/.
     { ignores: ["node_modules/", "bin/", "app/**/*.go", ".cache/"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
@@ -17,7 +17,7 @@ export default tseslint.config(
     },
     {
         // Tests and tools read loosely typed JSON (docker inspect, resource inputs) on purpose.
-        files: ["test/**/*.ts", "scripts/**/*.ts"],
+        files: ["test/**/*.ts", "scripts/**/*.ts", "**/test/**/*.ts"],
         rules: {
             "@typescript-eslint/no-unsafe-assignment": "off",
             "@typescript-eslint/no-unsafe-member-access": "off",

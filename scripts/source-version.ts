@@ -35,7 +35,8 @@ export function versionAt(rev: string, root = repoRoot, dirName = folder): strin
         const archive = path.join(dir, "service.tar");
         execFileSync("git", ["archive", "--output", archive, rev, dirName], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
         execFileSync("tar", ["-xf", archive, "-C", dir]);
-        if (!fs.existsSync(path.join(dir, dirName, "Dockerfile"))) throw new Error(`${rev} has no ${dirName}/Dockerfile: no image is built from it`);
+        if (!fs.existsSync(path.join(dir, dirName, "Dockerfile")))
+            throw new Error(`${rev} has no ${dirName}/Dockerfile: no image is built from it`);
         return versionOfDir(path.join(dir, dirName));
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

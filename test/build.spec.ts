@@ -7,7 +7,18 @@ import * as os from "os";
 import * as path from "path";
 
 import { contextFiles } from "../infra/source";
-import { build, buildSteps, docker, dockerEnv, dockerRaw, httpRequest, imageFiles, inspect, push, registryImage } from "../scripts/lib/docker";
+import {
+    build,
+    buildSteps,
+    docker,
+    dockerEnv,
+    dockerRaw,
+    httpRequest,
+    imageFiles,
+    inspect,
+    push,
+    registryImage,
+} from "../scripts/lib/docker";
 import { service, svcName } from "./service-under-test";
 
 const buildArgs = { VERSION: "src-0123456789ab", SOURCE_URL: "https://example.com/service" };
@@ -56,7 +67,13 @@ describe("the service's image, as the platform builds it (real Docker engine)", 
                 );
 
                 await dropBuildCache();
-                const cached = await build({ context: service.dir, target: service.target, buildArgs: args, tags: [ref], cacheFrom: [ref] });
+                const cached = await build({
+                    context: service.dir,
+                    target: service.target,
+                    buildArgs: args,
+                    tags: [ref],
+                    cacheFrom: [ref],
+                });
                 assert.match(cached.log, new RegExp(`importing cache manifest from ${ref.replace(/[.]/g, "\\.")}`));
                 const steps = buildSteps(cached.log);
                 assert.deepEqual(

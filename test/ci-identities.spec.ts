@@ -29,7 +29,7 @@ import { account, autoName, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, failureOf, runUnderMocks } from "../scripts/lib/harness";
 import { configTable } from "./readme-table";
 import { Request, decide, decideEach } from "./iam-evaluate";
-import { escaped, named, svcName } from "./service-under-test";
+import { escaped, named, service as declared, svcName } from "./service-under-test";
 
 const ciDir = path.join(repoRoot, "infra", "ci-identities");
 /** The Service Authorization Reference's data, as the version pinned in package.json holds it. */
@@ -702,7 +702,8 @@ describe("CI identities (Pulumi mocks)", function () {
             natGateway: "true",
             domainName: domain,
             accessLogs: "true",
-            compareSingleStage: "true",
+            // The single-stage comparison, where the service declares one (a stack cannot set it otherwise).
+            ...(declared.singleStageDockerfile ? { compareSingleStage: "true" } : {}),
             spot: "true",
             containerInsights: "true",
             alarmEmail: "ops@example.com",

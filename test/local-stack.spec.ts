@@ -256,9 +256,15 @@ describe("npm start (local stack on the real engine)", function () {
                 "the README shows other outputs than npm start prints",
             );
             assert.match(stdout, new RegExp(`^Current stack outputs \\(${printed.length}\\):$`, "m"));
+            // The README shows the sample's outputs: its service's name (from its clusterName) stands for this one's.
+            const shownService = /^(.+)-cluster-[0-9a-f]+$/.exec(documented.find((r) => r[0] === "clusterName")![1])![1];
             for (const [name, value] of documented) {
                 const actual = printed.find((r) => r[0] === name)![1];
-                assert.equal(shapeOf(actual, port), shapeOf(value, 8080), `${name}: README shows ${value}, npm start prints ${actual}`);
+                assert.equal(
+                    shapeOf(actual, port, svcName),
+                    shapeOf(value, 8080, shownService),
+                    `${name}: README shows ${value}, npm start prints ${actual}`,
+                );
             }
 
             // The load balancer's probe: its line, if the service logs requests, is left out (isHealthCheckLine, below).
@@ -534,9 +540,11 @@ function outputRows(table: string): [string, string][] {
         .map((m) => [m[1], m[2]]);
 }
 
-/** What a value looks like, its particulars left out: digests, numbers and the port. */
-function shapeOf(value: string, port: number): string {
+/** What a value looks like, its particulars left out: digests, numbers, the port and the service's name. */
+function shapeOf(value: string, port: number, serviceName: string): string {
     return value
+        .replaceAll(serviceName, "SERVICE")
+        .replace(/-[0-9a-f]{7}$/, "-HEX")
         .replace(`:${port}`, ":PORT")
         .replace(/@sha256:[0-9a-f]+(…)?$/, "@sha256:DIGEST")
         .replace(/^\d+$/, "INTEGER")

@@ -9,7 +9,7 @@ import * as path from "path";
 
 import { ConfigError, configKeys, fargateMemoryByCpu, loadConfig, mapConfigSource } from "../infra/config";
 import { digestOf } from "../infra/image";
-import { loadBalancerIdleTimeoutSeconds } from "../infra/service";
+import { loadBalancerIdleTimeoutSeconds, taskFamily } from "../infra/service";
 import { accessLogPrefix } from "../infra/access-logs";
 import { humanBytes, sizeReduction } from "../infra/size";
 import { repositoryUrl, sourceDigest } from "../infra/source";
@@ -26,6 +26,8 @@ import { escaped, healthPath, named, port, service as declared, svcName } from "
 const project = readProject();
 const serviceDir = declared.dir;
 const contract = declared.container;
+/** The service's part of its task family: none for a stack of the calculator's made before (formerNames). */
+const familyPart = declared.formerNames ? undefined : declared.name;
 const T = {
     repository: "aws:ecr/repository:Repository",
     lifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
@@ -1079,7 +1081,11 @@ describe("program (Pulumi mocks)", function () {
             const task = defaults.inputs(T.taskDef);
             assert.deepEqual(task.requiresCompatibilities, ["FARGATE"]);
             assert.equal(task.networkMode, "awsvpc");
-            assert.equal(task.family, `${project.name}-test`, "the family carries the stack name so stacks do not share it");
+            assert.equal(
+                task.family,
+                taskFamily(project.name, "test", familyPart),
+                "the family carries the stack name so stacks do not share it",
+            );
             assert.equal(task.executionRoleArn, `arn:aws:iam::123456789012:role/${autoName(named("execution"))}`);
             assert.equal(task.taskRoleArn, `arn:aws:iam::123456789012:role/${autoName(named("task"))}`);
         });
@@ -1091,7 +1097,7 @@ describe("program (Pulumi mocks)", function () {
             assert.match(family, /^[A-Za-z0-9_-]{1,255}$/);
             assert.ok(family.startsWith(`${project.name}-staging-eu-`), family);
             assert.notEqual(family, dashed.inputs(T.taskDef).family, "two stacks must not share a family");
-            assert.equal(dashed.inputs(T.taskDef).family, `${project.name}-staging-eu`);
+            assert.equal(dashed.inputs(T.taskDef).family, taskFamily(project.name, "staging-eu", familyPart));
         });
 
         it("gives the execution role only AmazonECSTaskExecutionRolePolicy and the task role nothing", function () {

@@ -1,4 +1,4 @@
-// README.md's tables of settings, read back: key, type and default of each row.
+// The documentation's tables of settings, read back: key, type and default of each row.
 import { strict as assert } from "assert";
 
 interface Row {
@@ -10,7 +10,7 @@ interface Row {
 /** The rows between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
 export function configTable(readme: string, name = "config-table"): Row[] {
     const m = new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme);
-    assert.ok(m, `README.md has no ${name} markers`);
+    assert.ok(m, `the page has no ${name} markers`);
     return m[1]
         .trim()
         .split("\n")

@@ -16,7 +16,10 @@ export function copyRepository(skip: (file: string) => boolean = () => false): s
         cwd: repoRoot,
         encoding: "utf8",
     }).split("\0");
-    for (const file of files.filter((f) => f && !skip(f) && fs.existsSync(path.join(repoRoot, f)))) {
+    const linked = (f: string) => f === "node_modules" || f.startsWith("node_modules/");
+    for (const file of files.filter(
+        (f) => f && !linked(f) && !skip(f) && fs.statSync(path.join(repoRoot, f), { throwIfNoEntry: false })?.isFile(),
+    )) {
         fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
         fs.copyFileSync(path.join(repoRoot, file), path.join(copy, file));
     }

@@ -12,7 +12,6 @@ import { loadConfig, mapConfigSource } from "../infra/config";
 import { serviceNameMaxLength } from "../infra/naming";
 import { readProject } from "../infra/project";
 import { Container, WebService, WebServiceArgs, secretsPolicy, setByWebService, taskFamily } from "../infra/service";
-import { repoRoot } from "../scripts/lib/docker";
 import { autoNameMaxLength, fakeAws } from "../scripts/lib/fake-aws";
 import { effectiveConfig } from "../scripts/lib/stack-config";
 import { Run, changedResources, failureOf, isSecret, runUnderMocks, shortUrn } from "../scripts/lib/harness";
@@ -56,37 +55,6 @@ describe("template: adopting it", function () {
     this.timeout(120_000);
 
     describe("components named from their own name", function () {
-        it("a stack deployed before the change upgrades without replacing anything: every URN it has is a resource's URN or alias", async function () {
-            const before = JSON.parse(fs.readFileSync(path.join(repoRoot, "test", "fixtures", "urns-before-component-names.json"), "utf8"));
-            const configs: Record<string, Record<string, string>> = {
-                defaults: {},
-                "every option": {
-                    vpc: "new",
-                    natGateway: "true",
-                    domainName: "calc.example.com",
-                    accessLogs: "true",
-                    compareSingleStage: "true",
-                    spot: "true",
-                },
-            };
-            for (const [label, set] of Object.entries(configs)) {
-                const now = await runUnderMocks({ set, stack: "dev" });
-                const known = new Map<string, string>();
-                for (const r of now.resources) for (const u of [r.urn, ...r.aliases]) known.set(u, r.urn);
-                const lost = (before[label] as string[]).filter((u) => !known.has(u));
-                assert.deepEqual(lost, [], `${label}: these would be deleted and made anew`);
-                // What is new is what this version adds (alarms and their dashboard), not a resource made again.
-                const old = new Set(before[label] as string[]);
-                const added = now.resources.filter((r) => ![r.urn, ...r.aliases].some((u) => old.has(u)));
-                assert.deepEqual([...new Set(added.map((r) => r.type))].sort(), [
-                    "aws:cloudwatch/dashboard:Dashboard",
-                    "aws:cloudwatch/metricAlarm:MetricAlarm",
-                ]);
-                // The task family the stack had, so the task definition is not replaced either.
-                assert.equal(now.inputs(T.taskDef).family, `${project}-dev`);
-            }
-        });
-
         it("two WebServices in one stack get distinct URNs, names, task families, target groups and log groups", async function () {
             const made = await buildUnderMocks("two-services", (opts) => {
                 new WebService("orders", serviceArgs({ port: 8080 }), opts);

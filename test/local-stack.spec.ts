@@ -310,7 +310,7 @@ describe("npm start (local stack on the real engine)", function () {
         assert.equal(await leftovers("dev"), "");
     });
 
-    describe("a service of your own (README: Bring your own service)", function () {
+    describe("a service of your own (README: Your own service)", function () {
         it("a different Go service in place of app/, with its declaration beside it, runs under npm start -- --check", async function () {
             this.timeout(600_000);
             // A copy of the repository as a team has it, app/ replaced by its own service.
@@ -540,9 +540,10 @@ function outputRows(table: string): [string, string][] {
         .map((m) => [m[1], m[2]]);
 }
 
-/** What a value looks like, its particulars left out: digests, numbers, the port and the service's name. */
+/** What a value looks like, its particulars left out: digests, numbers, the port, the project's and the service's names. */
 function shapeOf(value: string, port: number, serviceName: string): string {
     return value
+        .replaceAll(projectName, "PROJECT")
         .replaceAll(serviceName, "SERVICE")
         .replace(/-[0-9a-f]{7}$/, "-HEX")
         .replace(`:${port}`, ":PORT")

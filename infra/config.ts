@@ -343,7 +343,7 @@ export function loadConfig(
     const compareSingleStage = bool("compareSingleStage");
     if (compareSingleStage && cpuArchitecture === "ARM64") {
         problems.push(
-            `${project}:compareSingleStage is true with ${project}:cpuArchitecture ARM64, but app/Dockerfile.single compiles inside the target platform's Go image, which needs an ARM64 builder or an emulator (an x86 CI runner has neither); set compareSingleStage to false, or compare on an X86_64 stack`,
+            `${project}:compareSingleStage is true with ${project}:cpuArchitecture ARM64, but the single-stage Dockerfile compiles inside the target platform's Go image, which needs an ARM64 builder or an emulator (an x86 CI runner has neither); set compareSingleStage to false, or compare on an X86_64 stack`,
         );
     }
 

@@ -1,5 +1,5 @@
 // The service's container image: an ECR repository, the image built from
-// app/ and pushed there, and its size as ECR stores it.
+// the service's folder and pushed there, and its size as ECR stores it.
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,7 +16,7 @@ export interface ServiceImageArgs extends NamingArgs {
     /** linux/amd64 or linux/arm64: the platform of the Fargate tasks. */
     platform: string;
     imagesToKeep: number;
-    /** Also build app/Dockerfile.single into the same repository, to compare sizes. */
+    /** Also build the service's single-stage Dockerfile into the same repository, to compare sizes. */
     singleStage?: ImageSource;
     /** Build arguments of the Dockerfile's own (the calculator's GO_IMAGE, for air-gapped builders). */
     buildArgs?: Record<string, string>;

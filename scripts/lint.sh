@@ -65,7 +65,7 @@ shellcheck scripts/*.sh .ci/run
 
 step "actionlint"
 if [[ ! -x "$bin/actionlint" ]]; then
-	echo "actionlint is not installed: go install github.com/rhysd/actionlint/cmd/actionlint@${actionlint_version} (into .cache/bin)" >&2
+	echo "actionlint is not installed: installing it (go install github.com/rhysd/actionlint/cmd/actionlint@${actionlint_version}, into .cache/bin)" >&2
 	if ! GOBIN="$bin" go install "github.com/rhysd/actionlint/cmd/actionlint@${actionlint_version}"; then
 		echo "lint: actionlint ${actionlint_version} could not be installed with go install (it needs Go and the Go module proxy); install it into .cache/bin and run npm run lint again" >&2
 		exit 1

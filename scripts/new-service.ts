@@ -118,7 +118,7 @@ function main(): number {
             `new-service: ${s.name} in ${s.dir}/ (port ${s.port}, health ${s.healthPath}):`,
             ...written.map((f) => `  ${f}`),
             `infra/services.ts now names ${s.name}${before ? ` (it named ${before})` : ""}: the stack runs one service.`,
-            "Next: npm start (runs it here), npm test (the platform's tests, on it); README: Your own service.",
+            "Next: git rm -r the sample's folder (app/) if it goes; npm start (runs it here); npm test (the platform's tests, on it). README: Your own service.",
             "",
         ].join("\n"),
     );

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 
 import { ServiceDeclaration, declarationProblems } from "../infra/declaration";
+import { contextFiles } from "../infra/source";
 import { parseNewService, writeNewService } from "../scripts/new-service";
 
 describe("npm run new-service", function () {
@@ -60,6 +61,14 @@ describe("npm run new-service", function () {
             assert.equal(loaded.dir, dir);
             assert.equal(loaded.container.port, 9191);
             assert.deepEqual(declarationProblems(loaded), []);
+            // A Go package in a subfolder reaches the build's context, as go build on the host sees it.
+            fs.mkdirSync(path.join(dir, "internal", "greet"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "internal", "greet", "greet.go"), "package greet\n");
+            fs.writeFileSync(path.join(dir, "NOTES.md"), "not for the image\n");
+            const context = contextFiles(dir);
+            assert.ok(context.includes("internal/greet/greet.go"), context.join("\n"));
+            assert.ok(context.includes("main.go") && context.includes("go.mod"));
+            assert.ok(!context.includes("NOTES.md"));
         } finally {
             fs.rmSync(repo, { recursive: true, force: true });
         }

@@ -1627,7 +1627,7 @@ describe("program (Pulumi mocks)", function () {
             }
         });
 
-        it("a change outside app/ (the README) changes nothing", async function () {
+        it("a change outside the service's folder (the README) changes nothing", async function () {
             const file = path.join(repoRoot, "README.md");
             const existed = fs.existsSync(file);
             const original = existed ? fs.readFileSync(file, "utf8") : "";

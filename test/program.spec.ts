@@ -253,7 +253,7 @@ describe("program (Pulumi mocks)", function () {
                 () => load({ compareSingleStage: "true", cpuArchitecture: "ARM64" }),
                 (err: Error) =>
                     err instanceof ConfigError &&
-                    /compareSingleStage is true with .*cpuArchitecture ARM64, but app\/Dockerfile\.single compiles inside the target platform's Go image/.test(
+                    /compareSingleStage is true with .*cpuArchitecture ARM64, but the single-stage Dockerfile compiles inside the target platform's Go image/.test(
                         err.message,
                     ),
             );

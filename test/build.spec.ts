@@ -14,7 +14,7 @@ import {
     dockerEnv,
     dockerRaw,
     httpRequest,
-    imageFiles,
+    filesTheBuildSees,
     inspect,
     push,
     registryImage,
@@ -138,21 +138,6 @@ describe("the service's image, as the platform builds it (real Docker engine)", 
     });
 
     describe("build context", function () {
-        /** The files a build sees: a scratch image that copies the whole context. */
-        async function filesTheBuildSees(context: string): Promise<string[]> {
-            const dir = tmpDir("ctx-");
-            const dockerfile = path.join(dir, "Dockerfile");
-            fs.writeFileSync(dockerfile, "FROM scratch\nCOPY . /ctx/\n");
-            const tag = `${svcName}-ctx:${process.pid}`;
-            try {
-                const res = await build({ context, dockerfile, tags: [tag] });
-                return (await imageFiles(res.imageId!)).filter((f) => f.startsWith("ctx/")).map((f) => f.slice("ctx/".length));
-            } finally {
-                await dockerRaw(["rmi", tag]);
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-
         it("the version's digest covers exactly the files the build sees of the service's folder", async function () {
             assert.deepEqual(contextFiles(service.dir), (await filesTheBuildSees(service.dir)).sort());
         });

@@ -20,6 +20,7 @@ import {
     dockerRaw,
     freePort,
     httpRequest,
+    filesTheBuildSees,
     imageFiles,
     inspect,
     repoRoot,
@@ -397,21 +398,6 @@ describe("image (real Docker engine)", function () {
     });
 
     describe("build context", function () {
-        /** The files a build sees: a scratch image that copies the whole context. */
-        async function filesTheBuildSees(context: string): Promise<string[]> {
-            const dir = tmpDir("ctx-");
-            const dockerfile = path.join(dir, "Dockerfile");
-            fs.writeFileSync(dockerfile, "FROM scratch\nCOPY . /ctx/\n");
-            const tag = `calculator-ctx:${process.pid}`;
-            try {
-                const res = await build({ context, dockerfile, tags: [tag] });
-                return (await imageFiles(res.imageId!)).filter((f) => f.startsWith("ctx/")).map((f) => f.slice("ctx/".length));
-            } finally {
-                await dockerRaw(["rmi", tag]);
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-
         it("keeps app/'s context to the Go sources, and the version's digest covers exactly those files", async function () {
             const ignored = path.join(appDir, `notes-${process.pid}.md`);
             fs.writeFileSync(ignored, "not for the image");

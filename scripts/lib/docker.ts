@@ -435,3 +435,18 @@ export class Containers {
 export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The files a build sees of a context: a scratch image that copies the whole context, listed and removed. */
+export async function filesTheBuildSees(context: string): Promise<string[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctx-"));
+    const dockerfile = path.join(dir, "Dockerfile");
+    fs.writeFileSync(dockerfile, "FROM scratch\nCOPY . /ctx/\n");
+    const tag = `build-context:${process.pid}`;
+    try {
+        const res = await build({ context, dockerfile, tags: [tag] });
+        return (await imageFiles(res.imageId!)).filter((f) => f.startsWith("ctx/")).map((f) => f.slice("ctx/".length));
+    } finally {
+        await dockerRaw(["rmi", tag]);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}

@@ -4,7 +4,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { Children, NamingArgs } from "./naming";
+import { Children, NamingArgs, componentAliases } from "./naming";
 
 export interface AccessLogBucketArgs extends NamingArgs {
     /** Days a log object is kept. */
@@ -83,9 +83,9 @@ export class AccessLogBucket extends pulumi.ComponentResource {
     readonly policy: aws.s3.BucketPolicy;
 
     constructor(name: string, args: AccessLogBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("calculator:index:AccessLogBucket", name, {}, opts);
+        super("calculator:index:AccessLogBucket", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...componentAliases(args)] });
         const parent = { parent: this };
-        const c = new Children(this, name, args.formerNames);
+        const c = new Children(this, name, args);
         const bucket = c.make(aws.s3.Bucket, accessLogsChild, { forceDestroy: true });
         const publicAccess = c.make(aws.s3.BucketPublicAccessBlock, "access-logs", {
             bucket: bucket.id,

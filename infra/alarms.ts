@@ -42,7 +42,18 @@ export interface LoadBalancerMetrics {
 const elb = "AWS/ApplicationELB";
 
 /** The alarms on what the load balancer sees; the deployment alarms are these. */
-export function trafficAlarms(c: Children, on: LoadBalancerMetrics, t: AlarmThresholds, actions: pulumi.Input<string>[]) {
+export function trafficAlarms(
+    c: Children,
+    on: LoadBalancerMetrics,
+    t: AlarmThresholds & {
+        /**
+         * Whether to alarm on the load balancer's own 5xx: CloudWatch counts them per load balancer only
+         * (HTTPCode_ELB_5XX_Count has no TargetGroup dimension), so they are one service's when it is the only public one.
+         */
+        loadBalancer5xx: boolean;
+    },
+    actions: pulumi.Input<string>[],
+) {
     const common = {
         comparisonOperator: "GreaterThanThreshold",
         evaluationPeriods,
@@ -67,12 +78,14 @@ export function trafficAlarms(c: Children, on: LoadBalancerMetrics, t: AlarmThre
     ];
     const target = { LoadBalancer: on.loadBalancer, TargetGroup: on.targetGroup };
     return {
-        loadBalancer5xx: c.make(aws.cloudwatch.MetricAlarm, "alarm-load-balancer-5xx", {
-            ...common,
-            alarmDescription: `More than ${t.loadBalancer5xxPercent} % of requests answered 5xx by the load balancer (no target, a target that closed the connection or timed out)`,
-            threshold: t.loadBalancer5xxPercent,
-            metricQueries: rate("HTTPCode_ELB_5XX_Count", { LoadBalancer: on.loadBalancer }),
-        }),
+        loadBalancer5xx: t.loadBalancer5xx
+            ? c.make(aws.cloudwatch.MetricAlarm, "alarm-load-balancer-5xx", {
+                  ...common,
+                  alarmDescription: `More than ${t.loadBalancer5xxPercent} % of requests answered 5xx by the load balancer (no target, a target that closed the connection or timed out)`,
+                  threshold: t.loadBalancer5xxPercent,
+                  metricQueries: rate("HTTPCode_ELB_5XX_Count", { LoadBalancer: on.loadBalancer }),
+              })
+            : undefined,
         target5xx: c.make(aws.cloudwatch.MetricAlarm, "alarm-target-5xx", {
             ...common,
             alarmDescription: `More than ${t.target5xxPercent} % of requests answered 5xx by the service`,
@@ -221,14 +234,15 @@ export function dashboardName(project: string, stack: string, service: string): 
 /** The dashboard: the figures the alarms watch, one widget each, with the thresholds drawn in. */
 export function dashboardBody(a: {
     region: string;
-    loadBalancer: string;
-    targetGroup: string;
+    /** A public service's load balancer and target group; none: the tasks' figures alone. */
+    loadBalancer?: string;
+    targetGroup?: string;
     clusterName: string;
     serviceName: string;
     /** Drawn in where there are alarms. */
     thresholds?: AlarmThresholds;
 }): string {
-    const lb = ["LoadBalancer", a.loadBalancer];
+    const lb = ["LoadBalancer", a.loadBalancer ?? ""];
     const tg = ["TargetGroup", a.targetGroup, ...lb];
     const ecs = ["ClusterName", a.clusterName, "ServiceName", a.serviceName];
     const t = a.thresholds;
@@ -247,6 +261,11 @@ export function dashboardBody(a: {
             ...(threshold !== undefined ? { annotations: { horizontal: [{ label: "alarm", value: threshold }] } } : {}),
         },
     });
+    const tasks = [
+        widget("CPU %", [["AWS/ECS", "CPUUtilization", ...ecs, { stat: "Average" }]], t?.cpuPercent, 12, 0),
+        widget("Memory %", [["AWS/ECS", "MemoryUtilization", ...ecs, { stat: "Average" }]], t?.memoryPercent, 12, 12),
+    ];
+    if (a.loadBalancer === undefined || a.targetGroup === undefined) return JSON.stringify({ widgets: tasks.map((w) => ({ ...w, y: 0 })) });
     return JSON.stringify({
         widgets: [
             widget("Requests", [[elb, "RequestCount", ...lb, { stat: "Sum" }]], undefined, 0, 0),
@@ -283,8 +302,7 @@ export function dashboardBody(a: {
                 6,
                 12,
             ),
-            widget("CPU %", [["AWS/ECS", "CPUUtilization", ...ecs, { stat: "Average" }]], t?.cpuPercent, 12, 0),
-            widget("Memory %", [["AWS/ECS", "MemoryUtilization", ...ecs, { stat: "Average" }]], t?.memoryPercent, 12, 12),
+            ...tasks,
         ],
     });
 }

@@ -4,7 +4,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { Children, NamingArgs } from "./naming";
+import { Children, NamingArgs, componentAliases } from "./naming";
 
 export interface ServiceDomainArgs extends NamingArgs {
     /** For messages that name the stack's settings. */
@@ -56,9 +56,9 @@ export class ServiceDomain extends pulumi.ComponentResource {
     readonly certificateArn: pulumi.Output<string>;
 
     constructor(name: string, args: ServiceDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("calculator:index:ServiceDomain", name, {}, opts);
+        super("calculator:index:ServiceDomain", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...componentAliases(args)] });
         const parent = { parent: this };
-        const c = new Children(this, name, args.formerNames);
+        const c = new Children(this, name, args);
         const key = (k: string) => `${args.project}:${k}`;
         this.domainName = args.domainName;
         const zone = pulumi.output(args.hostedZoneId ? namedZone(args.hostedZoneId) : closestPublicZone());

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-import { Children, NamingArgs } from "./naming";
+import { Children, NamingArgs, componentAliases } from "./naming";
 import { humanBytes, sizeReduction } from "./size";
 import { ImageSource } from "./source";
 
@@ -61,9 +61,9 @@ export class ServiceImage extends pulumi.ComponentResource {
     readonly imageSizeReduction?: pulumi.Output<string>;
 
     constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("calculator:index:ServiceImage", name, {}, opts);
+        super("calculator:index:ServiceImage", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...componentAliases(args)] });
 
-        const c = new Children(this, name, args.formerNames);
+        const c = new Children(this, name, args);
         // Named as the component itself (the first version did so too): one repository per component.
         const repository = new aws.ecr.Repository(
             name,

@@ -14,6 +14,33 @@ export interface NamingArgs {
      * the component those stacks made: two components carrying one alias would both claim it.
      */
     formerNames?: boolean;
+    /**
+     * Names the component had before (a stack's shared parts were once named after its one
+     * service): the component is aliased to each, and each child to `<former>-<child>`.
+     */
+    formerComponentNames?: string[];
+    /**
+     * Components that once held this component's children (a stack's one service's component held
+     * its load balancer and cluster): each child is aliased to the name it had there.
+     */
+    formerParents?: FormerParent[];
+}
+
+/** A component a child was once made in: its URN, its name, and whether it named its children without it. */
+export interface FormerParent {
+    urn: string;
+    name: string;
+    formerNames?: boolean;
+}
+
+/** The URN of a component made at the stack's root, as the engine forms it (sdk/go/common/resource/alias.go, CreateURN). */
+export function rootUrn(type: string, name: string): string {
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${name}`;
+}
+
+/** The component's own aliases: its former names. */
+export function componentAliases(args: NamingArgs): pulumi.Alias[] {
+    return (args.formerComponentNames ?? []).map((name) => ({ name }));
 }
 
 /**
@@ -54,31 +81,27 @@ export class Children {
     constructor(
         readonly parent: pulumi.ComponentResource,
         private readonly component: string,
-        private readonly formerNames = false,
+        private readonly naming: NamingArgs = {},
     ) {}
 
-    /**
-     * `<component>-<child>`; for a capped child whose auto-name would not fit, the component's
-     * name is cut and a short hash of it added (`<cut>-<hash>-<child>`), so that every valid
-     * service name fits and two long ones stay apart. A name that fits is never changed.
-     */
+    /** A child's logical name in this component: see childName. */
     name(child: string | CappedChild): string {
-        if (typeof child === "string") return `${this.component}-${child}`;
-        const full = `${this.component}-${child.child}`;
-        const room = child.awsMaxLength - autoNameSuffixLength;
-        if (full.length <= room) return full;
-        const hash = createHash("sha256").update(this.component).digest("hex").slice(0, 4);
-        const cut = this.component.slice(0, room - child.child.length - hash.length - 2).replace(/-+$/, "");
-        return `${cut}-${hash}-${child.child}`;
+        return childName(this.component, child);
     }
 
     opts<O extends pulumi.ResourceOptions>(child: string | CappedChild, extra?: O): O {
-        const former = typeof child === "string" ? child : child.child;
-        return {
-            ...(extra as O),
-            parent: this.parent,
-            aliases: [...(extra?.aliases ?? []), ...(this.formerNames ? [{ name: former }] : [])],
-        };
+        const bare = typeof child === "string" ? child : child.child;
+        const { formerNames, formerComponentNames = [], formerParents = [] } = this.naming;
+        const aliases: pulumi.Input<pulumi.Alias | string>[] = [
+            ...(formerNames ? [{ name: bare }] : []),
+            ...formerComponentNames.map((former) => ({ name: childName(former, child) })),
+            // A child that moved here from another component: its name there, under that component.
+            ...formerParents.flatMap((p) => [
+                { name: childName(p.name, child), parent: p.urn },
+                ...(p.formerNames ? [{ name: bare, parent: p.urn }] : []),
+            ]),
+        ];
+        return { ...(extra as O), parent: this.parent, aliases: [...(extra?.aliases ?? []), ...aliases] };
     }
 
     /** `new ctor("<component>-<child>", args, opts)` */
@@ -90,6 +113,21 @@ export class Children {
     ): R {
         return new ctor(this.name(child), args, this.opts(child, extra));
     }
+}
+
+/**
+ * `<component>-<child>`; for a capped child whose auto-name would not fit, the component's name is
+ * cut and a short hash of it added (`<cut>-<hash>-<child>`), so that every valid service name fits
+ * and two long ones stay apart. A name that fits is never changed.
+ */
+export function childName(component: string, child: string | CappedChild): string {
+    if (typeof child === "string") return `${component}-${child}`;
+    const full = `${component}-${child.child}`;
+    const room = child.awsMaxLength - autoNameSuffixLength;
+    if (full.length <= room) return full;
+    const hash = createHash("sha256").update(component).digest("hex").slice(0, 4);
+    const cut = component.slice(0, room - child.child.length - hash.length - 2).replace(/-+$/, "");
+    return `${cut}-${hash}-${child.child}`;
 }
 
 /**

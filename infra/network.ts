@@ -4,8 +4,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { VpcMode } from "./config";
-import { Children, NamingArgs } from "./naming";
+
+import { Children, NamingArgs, componentAliases } from "./naming";
+
+/** Where the stack runs: the account's default VPC, a new one, or one the team has. */
+export type VpcMode = "default" | "new" | "existing";
 
 export interface NetworkArgs extends NamingArgs {
     /** For messages that name the stack's settings. */
@@ -48,9 +51,9 @@ export class Network extends pulumi.ComponentResource {
     readonly tasksNeedPublicIp: boolean;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("calculator:index:Network", name, {}, opts);
+        super("calculator:index:Network", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...componentAliases(args)] });
         const parent = { parent: this };
-        const c = new Children(this, name, args.formerNames);
+        const c = new Children(this, name, args);
         const key = (k: string) => `${args.project}:${k}`;
         const region = aws.getRegionOutput({}, parent).region;
         // Availability zones proper (no Local or Wavelength Zones), where Fargate runs.

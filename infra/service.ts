@@ -1,21 +1,30 @@
-// A Fargate web service behind an Application Load Balancer: security groups,
-// load balancer, target group and listeners, ECS cluster, logs, IAM roles,
-// secrets, task definition, service and autoscaling. What runs in it is an
-// argument (Container); every child is named from the component's name.
+// One service of an environment (infra/environment.ts) on Fargate: its tasks'
+// security group and rules, its target group and listener rule when it is
+// public, its logs, IAM roles, secrets, task definition, ECS service,
+// autoscaling, alarms and dashboard. What runs in it is an argument
+// (Container); every child is named from the component's name.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { CpuArchitecture } from "./config";
 import { AlarmArgs, alarmTopic, dashboardBody, dashboardName, dashboardUrl, taskAlarms, trafficAlarms } from "./alarms";
-import { Children, NamingArgs, awsSafeName, serviceNameProblems } from "./naming";
+import type { ServiceEnvironment } from "./environment";
+import { Children, NamingArgs, awsSafeName, componentAliases, serviceNameProblems } from "./naming";
+import { Route, loadBalancerNameMaxLength, routePriority, routeProblems, ruleConditions } from "./routing";
+
+/** What a service is to the others: reached through the load balancer, reached by other services only, or reached by none. */
+export type ServiceKind = "public" | "internal" | "worker";
 
 export interface WebServiceArgs extends NamingArgs {
     /** Used in the task definition's family, which ECS needs named. */
     project: string;
     stack: string;
-    vpcId: pulumi.Input<string>;
-    /** Public subnets, two zones or more. */
-    loadBalancerSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** The cluster, load balancer and namespace it shares with the stack's other services. */
+    environment: ServiceEnvironment;
+    kind: ServiceKind;
+    /** A public service's route on the load balancer; none: the listener's default (every request no rule takes). */
+    route?: Route;
+    /** Whether it calls an internal service (it then resolves their names through Service Connect). */
+    callsInternal: boolean;
     taskSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** Tasks in public subnets need a public IP to reach ECR and CloudWatch Logs; behind a NAT gateway or endpoints they must not have one. */
     assignPublicIp: boolean;
@@ -35,25 +44,28 @@ export interface WebServiceArgs extends NamingArgs {
     minCount: number;
     maxCount: number;
     spot: boolean;
-    /** The service's own name: HTTPS on it with this (validated) certificate, and an alias record in the zone. */
-    domain?: { name: string; zoneId: pulumi.Input<string>; certificateArn: pulumi.Input<string> };
-    /** Where the load balancer writes its access logs; `ready` is the bucket policy that lets it. */
-    accessLogs?: { bucket: pulumi.Input<string>; prefix: string; ready: pulumi.Resource };
+    /** ECS Exec: a shell-less `aws ecs execute-command` into its tasks (the task role may open the SSM channels). */
+    executeCommand: boolean;
     logRetentionDays: number;
-    containerInsights: boolean;
     /** Alarms on the service (and a deployment that sets off a 5xx or latency one rolls back); none: no alarms. */
-    alarms?: AlarmArgs;
+    alarms?: AlarmArgs & {
+        /** Whether the load balancer's own 5xx are this service's: true when it is the one public service (the metric is per load balancer only). */
+        loadBalancer5xx: boolean;
+    };
 }
+
+/** The CPU architecture of a service's tasks. */
+export type CpuArchitecture = "X86_64" | "ARM64";
 
 /**
  * The container's contract: what the image's service does, as the task definition and the load
  * balancer must know it. README.md ("Bring your own service") says what a service must do.
  */
 export interface Container {
-    /** The port it listens on; the task sets PORT to it. 1024 or above: it runs as a non-root user. */
-    port: number;
-    /** What the load balancer asks for; a 200 is healthy. */
-    healthCheckPath: string;
+    /** The port it listens on; the task sets PORT to it. 1024 or above: it runs as a non-root user. A worker has none. */
+    port?: number;
+    /** What the load balancer asks for; a 200 is healthy. A public service has one; an internal one may (its container's own check then probes it). */
+    healthCheckPath?: string;
     /** A health check ECS runs inside the container (exec form, e.g. ["CMD", "/app", "healthcheck"]); none: the load balancer's alone. */
     healthCheckCommand?: string[];
     /** uid:gid the process runs as: never root. */
@@ -92,8 +104,7 @@ export const deploymentAlarmsOff = { alarmNames: ["none"], enable: false, rollba
 
 /** The container's name in the task definition, the target of the load balancer. */
 export const containerName = "app";
-/** How long the load balancer keeps an idle connection to a client or a task. A service's keep-alive must outlast it (README). */
-export const loadBalancerIdleTimeoutSeconds = 60;
+export { loadBalancerIdleTimeoutSeconds, loadBalancerNameMaxLength } from "./routing";
 /** Autoscaling targets. */
 export const cpuTargetPercent = 60;
 export const requestsPerTargetTarget = 1000;
@@ -104,6 +115,9 @@ export interface SecretRef {
     valueFrom: string;
 }
 
+/** Service Connect's names for the protocols (ECS API reference, PortMapping appProtocol). */
+const appProtocols = { HTTP1: "http", HTTP2: "http2", GRPC: "grpc" } as const;
+
 /** The container definition, as ECS takes it in the task definition. */
 export function containerDefinitions(a: {
     imageRef: string;
@@ -113,9 +127,11 @@ export function containerDefinitions(a: {
     labels: Record<string, string>;
     logGroupName: string;
     region: string;
+    /** Whether other services reach it through Service Connect. */
+    serviceConnect?: boolean;
 }): string {
     const c = a.container;
-    const environment = Object.entries({ ...c.environment, PORT: String(c.port) })
+    const environment = Object.entries({ ...c.environment, ...(c.port !== undefined ? { PORT: String(c.port) } : {}) })
         .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
         .map(([name, value]) => ({ name, value }));
     return JSON.stringify([
@@ -124,7 +140,20 @@ export function containerDefinitions(a: {
             image: a.imageRef,
             essential: true,
             ...(c.command ? { command: c.command } : {}),
-            portMappings: [{ name: "http", containerPort: c.port, hostPort: c.port, protocol: "tcp" }],
+            // Named: Service Connect names the port an internal service is reached on, and takes its protocol.
+            ...(c.port !== undefined
+                ? {
+                      portMappings: [
+                          {
+                              name: "http",
+                              containerPort: c.port,
+                              hostPort: c.port,
+                              protocol: "tcp",
+                              ...(a.serviceConnect ? { appProtocol: appProtocols[c.protocolVersion] } : {}),
+                          },
+                      ],
+                  }
+                : {}),
             environment,
             ...(a.secrets.length > 0 ? { secrets: a.secrets } : {}),
             ...(Object.keys(a.labels).length > 0 ? { dockerLabels: a.labels } : {}),
@@ -146,20 +175,15 @@ export function containerDefinitions(a: {
     ]);
 }
 
-/**
- * A load balancer's and a target group's name: at most 32 characters (Elastic Load Balancing API
- * Reference, CreateLoadBalancer and CreateTargetGroup, "Name"); the provider auto-names both under
- * that cap, and a logical name too long for it fails the preview.
- */
-export const loadBalancerNameMaxLength = 32;
-
 /** Why a container contract cannot run, one line each (none: it can). */
 export function containerProblems(c: Container): string[] {
     const problems: string[] = [];
-    if (!Number.isInteger(c.port) || c.port < 1024 || c.port > 65535) {
+    if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 1024 || c.port > 65535)) {
         problems.push(`port ${c.port}: a TCP port from 1024 to 65535 (a non-root user cannot bind a lower one)`);
     }
-    if (!c.healthCheckPath.startsWith("/")) problems.push(`healthCheckPath ${JSON.stringify(c.healthCheckPath)}: a path, starting with /`);
+    if (c.healthCheckPath !== undefined && !c.healthCheckPath.startsWith("/")) {
+        problems.push(`healthCheckPath ${JSON.stringify(c.healthCheckPath)}: a path, starting with /`);
+    }
     if (!/^[1-9]\d*(:[1-9]\d*)?$/.test(c.user)) problems.push(`user ${JSON.stringify(c.user)}: a non-root uid[:gid], such as 65532:65532`);
     if (!Number.isInteger(c.stopTimeoutSeconds) || c.stopTimeoutSeconds < 2 || c.stopTimeoutSeconds > 120) {
         problems.push(`stopTimeoutSeconds ${c.stopTimeoutSeconds}: 2 to 120 (what Fargate allows)`);
@@ -224,156 +248,129 @@ export function ecsTasksTrustPolicy(accountId: string): string {
     });
 }
 
+/** What the task role may call for ECS Exec: the SSM channels the agent opens (ECS Developer Guide, "Monitor Amazon ECS containers with ECS Exec", IAM permissions). */
+export const executeCommandPolicy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+        {
+            Sid: "EcsExec",
+            Effect: "Allow",
+            Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+            Resource: "*",
+        },
+    ],
+});
+
+/** The component's type token (its children's URNs hold it). */
+export const webServiceType = "calculator:index:WebService";
+
 export class WebService extends pulumi.ComponentResource {
-    readonly url: pulumi.Output<string>;
-    readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** A public service's target group (none for internal services and workers). */
+    readonly targetGroupArn?: pulumi.Output<string>;
     readonly clusterName: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
     readonly logGroupName: pulumi.Output<string>;
     readonly taskDefinitionArn: pulumi.Output<string>;
     readonly dashboardUrl: pulumi.Output<string>;
+    /** Its tasks' security group: an internal service lets its callers' in. */
+    readonly taskSecurityGroupId: pulumi.Output<string>;
     /** The alarms' names, by what they watch (none without alarms). */
     readonly alarmNames: Record<string, pulumi.Output<string>> = {};
+    private readonly children: Children;
+    private readonly port?: number;
 
     constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("calculator:index:WebService", name, {}, opts);
-        const problems = [...serviceNameProblems(name), ...containerProblems(args.container)];
+        super(webServiceType, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...componentAliases(args)] });
+        const problems = [...serviceNameProblems(name), ...containerProblems(args.container), ...kindProblems(args)];
         if (problems.length > 0) throw new Error(`WebService ${name}: the container cannot run:\n  - ${problems.join("\n  - ")}`);
-        const c = new Children(this, name, args.formerNames);
+        const c = (this.children = new Children(this, name, args));
         const parent = { parent: this };
-        const https = args.domain !== undefined;
-        const port = args.container.port;
+        const env = args.environment;
+        const port = (this.port = args.container.port);
+        const lb = args.kind === "public" ? env.loadBalancer! : undefined;
 
-        // Network access: the world reaches the load balancer; the load balancer reaches
-        // only the tasks, and only the load balancer reaches them. The rules are resources
-        // of their own (as terraform-aws-modules/alb and AWS CDK make them): the two groups
-        // name each other, which inline rules cannot express without a cycle.
-        const lbSecurityGroup = c.make(aws.ec2.SecurityGroup, "load-balancer", {
-            vpcId: args.vpcId,
-            description: "Load balancer: HTTP(S) from anywhere, out to the tasks only",
-        });
+        // Network access: only the load balancer reaches a public service's tasks, only its callers an
+        // internal one's (allowCallsFrom), and nothing a worker's. The rules are resources of their own
+        // (as terraform-aws-modules/alb and AWS CDK make them): the groups name each other, which
+        // inline rules cannot express without a cycle.
         const taskSecurityGroup = c.make(aws.ec2.SecurityGroup, "tasks", {
-            vpcId: args.vpcId,
-            description: "Tasks: the container port from the load balancer only",
+            vpcId: env.vpcId,
+            description:
+                args.kind === "public"
+                    ? "Tasks: the container port from the load balancer only"
+                    : args.kind === "internal"
+                      ? "Tasks: the container port from the services that call it only"
+                      : "Tasks: no way in",
         });
+        this.taskSecurityGroupId = taskSecurityGroup.id;
         const rules: pulumi.Resource[] = [];
-        const ingress = (rule: string, a: aws.vpc.SecurityGroupIngressRuleArgs) =>
-            rules.push(c.make(aws.vpc.SecurityGroupIngressRule, rule, a));
-        const egress = (rule: string, a: aws.vpc.SecurityGroupEgressRuleArgs) =>
-            rules.push(c.make(aws.vpc.SecurityGroupEgressRule, rule, a));
-        // IPv4 only: the load balancer has no IPv6 address (ipAddressType "ipv4"; the default VPC has no
-        // IPv6 range), so "::/0" rules would open nothing (AWS CDK adds none unless the load balancer is dual-stack).
-        const publicPorts: Record<string, number> = https ? { http: 80, https: 443 } : { http: 80 };
-        for (const [portName, publicPort] of Object.entries(publicPorts)) {
-            ingress(`load-balancer-${portName}-ipv4`, {
-                securityGroupId: lbSecurityGroup.id,
-                description: `${portName.toUpperCase()} from anywhere`,
-                ipProtocol: "tcp",
-                fromPort: publicPort,
-                toPort: publicPort,
-                cidrIpv4: "0.0.0.0/0",
-            });
+        if (lb && port !== undefined) {
+            rules.push(
+                c.make(aws.vpc.SecurityGroupEgressRule, "load-balancer-to-tasks", {
+                    securityGroupId: lb.securityGroupId,
+                    description: "To the tasks' container port (traffic and health checks)",
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    referencedSecurityGroupId: taskSecurityGroup.id,
+                }),
+                c.make(aws.vpc.SecurityGroupIngressRule, "tasks-from-load-balancer", {
+                    securityGroupId: taskSecurityGroup.id,
+                    description: "From the load balancer",
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    referencedSecurityGroupId: lb.securityGroupId,
+                }),
+            );
         }
-        egress("load-balancer-to-tasks", {
-            securityGroupId: lbSecurityGroup.id,
-            description: "To the tasks' container port (traffic and health checks)",
-            ipProtocol: "tcp",
-            fromPort: port,
-            toPort: port,
-            referencedSecurityGroupId: taskSecurityGroup.id,
-        });
-        ingress("tasks-from-load-balancer", {
-            securityGroupId: taskSecurityGroup.id,
-            description: "From the load balancer",
-            ipProtocol: "tcp",
-            fromPort: port,
-            toPort: port,
-            referencedSecurityGroupId: lbSecurityGroup.id,
-        });
         // Out to ECR, CloudWatch Logs and the like over the internet or NAT gateway (IPv4, as AWS CDK's allowAllOutbound).
-        egress("tasks-to-anywhere-ipv4", { securityGroupId: taskSecurityGroup.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
-
-        const loadBalancer = c.make(
-            aws.lb.LoadBalancer,
-            { child: "lb", awsMaxLength: loadBalancerNameMaxLength },
-            {
-                loadBalancerType: "application",
-                internal: false,
-                ipAddressType: "ipv4",
-                securityGroups: [lbSecurityGroup.id],
-                subnets: args.loadBalancerSubnetIds,
-                enableDeletionProtection: false,
-                dropInvalidHeaderFields: true,
-                idleTimeout: loadBalancerIdleTimeoutSeconds,
-                accessLogs: args.accessLogs ? { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } : undefined,
-            },
-            {
-                // The load balancer checks that it may write to the bucket when logging is turned on.
-                dependsOn: args.accessLogs ? [args.accessLogs.ready] : [],
-                // AWS takes subnets and security groups of the load balancer's own VPC only, and the
-                // provider changes both in place (pulumi/pulumi-aws#1382): a new VPC needs a new load
-                // balancer, made before the old one goes (Terraform's replace_triggered_by does the same).
-                replacementTrigger: args.vpcId,
-            },
+        rules.push(
+            c.make(aws.vpc.SecurityGroupEgressRule, "tasks-to-anywhere-ipv4", {
+                securityGroupId: taskSecurityGroup.id,
+                ipProtocol: "-1",
+                cidrIpv4: "0.0.0.0/0",
+            }),
         );
-        const targetGroup = c.make(
-            aws.lb.TargetGroup,
-            { child: "app", awsMaxLength: loadBalancerNameMaxLength },
-            {
-                vpcId: args.vpcId,
-                targetType: "ip",
-                protocol: "HTTP",
-                protocolVersion: args.container.protocolVersion,
-                port,
-                deregistrationDelay: 15,
-                healthCheck: {
-                    path: args.container.healthCheckPath,
-                    matcher: "200",
+
+        let targetGroup: aws.lb.TargetGroup | undefined;
+        const routed: pulumi.Resource[] = [];
+        if (lb && port !== undefined) {
+            targetGroup = c.make(
+                aws.lb.TargetGroup,
+                { child: "app", awsMaxLength: loadBalancerNameMaxLength },
+                {
+                    vpcId: env.vpcId,
+                    targetType: "ip",
                     protocol: "HTTP",
-                    interval: 10,
-                    timeout: 5,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
+                    protocolVersion: args.container.protocolVersion,
+                    port,
+                    deregistrationDelay: 15,
+                    healthCheck: {
+                        path: args.container.healthCheckPath,
+                        matcher: "200",
+                        protocol: "HTTP",
+                        interval: 10,
+                        timeout: 5,
+                        healthyThreshold: 2,
+                        unhealthyThreshold: 3,
+                    },
                 },
-            },
-        );
-        const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-        // The HTTPS listener waits for the certificate's DNS validation (minutes); HTTP turns into a
-        // redirect to it only once it serves, so that turning the domain on never sends users nowhere.
-        const httpsListener = args.domain
-            ? c.make(aws.lb.Listener, "https", {
-                  loadBalancerArn: loadBalancer.arn,
-                  port: 443,
-                  protocol: "HTTPS",
-                  certificateArn: args.domain.certificateArn,
-                  sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                  defaultActions: forward,
-              })
-            : undefined;
-        const httpListener = c.make(
-            aws.lb.Listener,
-            "http",
-            {
-                loadBalancerArn: loadBalancer.arn,
-                port: 80,
-                protocol: "HTTP",
-                defaultActions: https
-                    ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-                    : forward,
-            },
-            { dependsOn: httpsListener ? [httpsListener] : [] },
-        );
-        const listeners = httpsListener ? [httpListener, httpsListener] : [httpListener];
+            );
+            this.targetGroupArn = targetGroup.arn;
+            // A routed service's rule; the service with no route is the listener's default (Environment).
+            if (args.route) {
+                routed.push(
+                    c.make(aws.lb.ListenerRule, "route", {
+                        listenerArn: lb.listenerArn,
+                        priority: routePriority(name, args.route),
+                        conditions: ruleConditions(args.route),
+                        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+                    }),
+                );
+            }
+        }
 
-        const cluster = c.make(aws.ecs.Cluster, "cluster", {
-            settings: [{ name: "containerInsights", value: args.containerInsights ? "enabled" : "disabled" }],
-        });
-        const capacityProvider = args.spot ? "FARGATE_SPOT" : "FARGATE";
-        const capacityProviders = c.make(aws.ecs.ClusterCapacityProviders, "capacity", {
-            clusterName: cluster.name,
-            capacityProviders: ["FARGATE", "FARGATE_SPOT"],
-            defaultCapacityProviderStrategies: [{ capacityProvider, weight: 1 }],
-        });
         const logGroup = c.make(aws.cloudwatch.LogGroup, "logs", { retentionInDays: args.logRetentionDays });
 
         const assumeByEcsTasks = aws.getCallerIdentityOutput({}, parent).accountId.apply(ecsTasksTrustPolicy);
@@ -386,8 +383,11 @@ export class WebService extends pulumi.ComponentResource {
                 policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy,
             }),
         ];
-        // The service's own identity: it calls no AWS API, so it gets no policy.
+        // The service's own identity: it calls no AWS API, so it gets no policy; with ECS Exec, the SSM channels only.
         const taskRole = c.make(aws.iam.Role, "task", { assumeRolePolicy: assumeByEcsTasks, ...bounded });
+        const taskPolicies = args.executeCommand
+            ? [c.make(aws.iam.RolePolicy, "task-execute-command", { role: taskRole.name, policy: executeCommandPolicy })]
+            : [];
 
         // Secrets: a value the stack holds becomes a SecureString parameter of its own (encrypted with
         // the account's aws/ssm key); the task definition names each by ARN, and ECS reads it at start.
@@ -443,6 +443,7 @@ export class WebService extends pulumi.ComponentResource {
                         labels: secretLabels,
                         logGroupName,
                         region: r,
+                        serviceConnect: args.kind === "internal",
                     }),
                 ),
         });
@@ -450,14 +451,34 @@ export class WebService extends pulumi.ComponentResource {
         // Alarms on what the load balancer sees; a deployment that sets one off rolls back (ECS deployment alarms).
         const topicArn = args.alarms?.topicArn ?? (args.alarms?.email ? alarmTopic(c, args.alarms.email).arn : undefined);
         const actions = topicArn ? [topicArn] : [];
-        const metrics = { loadBalancer: loadBalancer.arnSuffix, targetGroup: targetGroup.arnSuffix };
-        const traffic = args.alarms ? trafficAlarms(c, metrics, args.alarms, actions) : undefined;
+        const metrics = lb && targetGroup ? { loadBalancer: lb.arnSuffix, targetGroup: targetGroup.arnSuffix } : undefined;
+        const traffic = args.alarms && metrics ? trafficAlarms(c, metrics, args.alarms, actions) : undefined;
+        const deploymentAlarms = traffic
+            ? [...(traffic.loadBalancer5xx ? [traffic.loadBalancer5xx.name] : []), traffic.target5xx.name, traffic.latency.name]
+            : [];
 
+        // Service Connect: an internal service is found by its name on its port; a caller resolves those names.
+        const serviceConnect =
+            env.namespaceArn && (args.kind === "internal" || args.callsInternal)
+                ? {
+                      enabled: true,
+                      namespace: env.namespaceArn,
+                      ...(args.kind === "internal" && port !== undefined
+                          ? { services: [{ portName: "http", discoveryName: name, clientAlias: [{ port, dnsName: name }] }] }
+                          : {}),
+                      logConfiguration: {
+                          logDriver: "awslogs",
+                          options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "service-connect" },
+                      },
+                  }
+                : undefined;
+
+        const capacityProvider = args.spot ? "FARGATE_SPOT" : "FARGATE";
         const service = c.make(
             aws.ecs.Service,
             "app",
             {
-                cluster: cluster.arn,
+                cluster: env.clusterArn,
                 taskDefinition: taskDefinition.arn,
                 desiredCount: args.desiredCount,
                 capacityProviderStrategies: [{ capacityProvider, weight: 1 }],
@@ -471,16 +492,17 @@ export class WebService extends pulumi.ComponentResource {
                     securityGroups: [taskSecurityGroup.id],
                     assignPublicIp: args.assignPublicIp,
                 },
-                loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: port }],
-                healthCheckGracePeriodSeconds: 30,
-                deploymentCircuitBreaker: { enable: true, rollback: true },
-                alarms: traffic
+                ...(targetGroup && port !== undefined
                     ? {
-                          alarmNames: [traffic.loadBalancer5xx.name, traffic.target5xx.name, traffic.latency.name],
-                          enable: true,
-                          rollback: true,
+                          loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName, containerPort: port }],
+                          // ECS takes a grace period only for a service behind a load balancer.
+                          healthCheckGracePeriodSeconds: 30,
                       }
-                    : deploymentAlarmsOff,
+                    : {}),
+                ...(serviceConnect ? { serviceConnectConfiguration: serviceConnect } : {}),
+                ...(args.executeCommand ? { enableExecuteCommand: true } : {}),
+                deploymentCircuitBreaker: { enable: true, rollback: true },
+                alarms: deploymentAlarms.length > 0 ? { alarmNames: deploymentAlarms, enable: true, rollback: true } : deploymentAlarmsOff,
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,
                 propagateTags: "SERVICE",
@@ -488,8 +510,9 @@ export class WebService extends pulumi.ComponentResource {
                 waitForSteadyState: true,
             },
             {
-                // Tasks start only once they may pull the image, write logs and read their secrets.
-                dependsOn: [...listeners, ...rules, capacityProviders, ...executionPolicies],
+                // Tasks start once the load balancer routes to them, and once they may pull the image,
+                // write logs and read their secrets.
+                dependsOn: [...env.ready, ...(lb ? lb.listeners : []), ...routed, ...rules, ...executionPolicies, ...taskPolicies],
                 // desiredCount is what a new service starts with; from then on autoscaling
                 // owns it, and an update must not reset it (terraform-aws-modules/ecs:
                 // ignore_changes = [desired_count]).
@@ -500,7 +523,7 @@ export class WebService extends pulumi.ComponentResource {
         const scaling = c.make(aws.appautoscaling.Target, "app", {
             serviceNamespace: "ecs",
             scalableDimension: "ecs:service:DesiredCount",
-            resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
+            resourceId: pulumi.interpolate`service/${env.clusterName}/${service.name}`,
             minCapacity: args.minCount,
             maxCapacity: args.maxCount,
         });
@@ -518,30 +541,33 @@ export class WebService extends pulumi.ComponentResource {
             scaleInCooldown: 120,
             scaleOutCooldown: 60,
         });
-        targetTracking("requests", {
-            targetValue: requestsPerTargetTarget,
-            predefinedMetricSpecification: {
-                predefinedMetricType: "ALBRequestCountPerTarget",
-                resourceLabel: pulumi.interpolate`${loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
-            },
-            scaleInCooldown: 120,
-            scaleOutCooldown: 60,
-        });
+        // Requests per task, where the load balancer counts them; an internal service or a worker scales on CPU alone.
+        if (lb && targetGroup) {
+            targetTracking("requests", {
+                targetValue: requestsPerTargetTarget,
+                predefinedMetricSpecification: {
+                    predefinedMetricType: "ALBRequestCountPerTarget",
+                    resourceLabel: pulumi.interpolate`${lb.arnSuffix}/${targetGroup.arnSuffix}`,
+                },
+                scaleInCooldown: 120,
+                scaleOutCooldown: 60,
+            });
+        }
 
         const tasks = args.alarms
-            ? taskAlarms(c, { clusterName: cluster.name, serviceName: service.name }, args.alarms, actions)
+            ? taskAlarms(c, { clusterName: env.clusterName, serviceName: service.name }, args.alarms, actions)
             : undefined;
-        for (const [what, alarm] of Object.entries({ ...traffic, ...tasks })) this.alarmNames[what] = alarm.name;
+        for (const [what, alarm] of Object.entries({ ...traffic, ...tasks })) if (alarm) this.alarmNames[what] = alarm.name;
 
         // The figures the alarms watch, on one page.
         const dashboard = c.make(aws.cloudwatch.Dashboard, "dashboard", {
             dashboardName: dashboardName(args.project, args.stack, name),
             dashboardBody: pulumi
-                .all([region, loadBalancer.arnSuffix, targetGroup.arnSuffix, cluster.name, service.name])
-                .apply(([r, lb, tg, clusterName, serviceName]) =>
+                .all([region, lb?.arnSuffix, targetGroup?.arnSuffix, env.clusterName, service.name])
+                .apply(([r, lbSuffix, tg, clusterName, serviceName]) =>
                     dashboardBody({
                         region: r,
-                        loadBalancer: lb,
+                        loadBalancer: lbSuffix,
                         targetGroup: tg,
                         clusterName,
                         serviceName,
@@ -551,27 +577,45 @@ export class WebService extends pulumi.ComponentResource {
         });
         this.dashboardUrl = pulumi.all([region, dashboard.dashboardName]).apply(([r, n]) => dashboardUrl(r, n));
 
-        this.loadBalancerDnsName = loadBalancer.dnsName;
-        if (args.domain) {
-            c.make(aws.route53.Record, "alias", {
-                zoneId: args.domain.zoneId,
-                name: args.domain.name,
-                type: "A",
-                aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
-            });
-        }
-
-        this.url = args.domain ? pulumi.output(`https://${args.domain.name}`) : pulumi.interpolate`http://${loadBalancer.dnsName}`;
-        this.clusterName = cluster.name;
+        this.clusterName = env.clusterName;
         this.serviceName = service.name;
         this.logGroupName = logGroup.name;
         this.taskDefinitionArn = taskDefinition.arn;
         this.registerOutputs({
-            url: this.url,
             clusterName: this.clusterName,
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,
             dashboardUrl: this.dashboardUrl,
         });
     }
+
+    /** Lets a caller's tasks reach this internal service's port (its tasks' security group rule, named after the caller). */
+    allowCallsFrom(caller: string, callerTasks: pulumi.Input<string>): void {
+        if (this.port === undefined) throw new Error(`allowCallsFrom(${caller}): the service has no port`);
+        this.children.make(aws.vpc.SecurityGroupIngressRule, `tasks-from-${caller}`, {
+            securityGroupId: this.taskSecurityGroupId,
+            description: `From ${caller}'s tasks`,
+            ipProtocol: "tcp",
+            fromPort: this.port,
+            toPort: this.port,
+            referencedSecurityGroupId: callerTasks,
+        });
+    }
+}
+
+/** Why a service of a kind cannot run so, one line each (none: it can). */
+export function kindProblems(a: { kind: ServiceKind; route?: Route; container: Container }): string[] {
+    const c = a.container;
+    const problems: string[] = [];
+    if (a.kind === "worker") {
+        if (c.port !== undefined) problems.push(`container.port: a worker has no port (nothing reaches it); make it internal or public to serve one`);
+        if (c.healthCheckPath !== undefined) problems.push(`container.healthCheckPath: a worker has no load balancer to ask it; its container's own check (healthCheckCommand) is its health`);
+        if (!c.healthCheckCommand) problems.push(`container.healthCheckCommand: a worker's health is its container's own check, such as ["CMD", "/app", "healthcheck"]`);
+    } else {
+        if (c.port === undefined) problems.push(`container.port: a${a.kind === "internal" ? "n internal" : " public"} service listens on one`);
+        if (a.kind === "public" && c.healthCheckPath === undefined) problems.push(`container.healthCheckPath: the load balancer's health check asks a public service for it`);
+    }
+    if (a.kind !== "public" && a.route !== undefined) problems.push(`route: only a public service has one (a${a.kind === "worker" ? " worker" : "n internal service"} is not on the load balancer)`);
+    if (a.route) problems.push(...routeProblems(a.route));
+    return problems;
 }

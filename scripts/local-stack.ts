@@ -16,7 +16,7 @@ import { parseArgs as parseArgv } from "util";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError, loadConfig, mapConfigSource } from "../infra/config";
-import { service } from "../infra/services";
+import { services } from "../infra/services";
 import {
     DockerError,
     DockerEnv,
@@ -455,7 +455,7 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     process.env.GO_IMAGE = env.goImage;
 
     // The port the task listens on: the stack's containerPort over the service's declared one.
-    const listenPort = Number(config[`${project.name}:containerPort`]) || service.container.port;
+    const listenPort = Number(config[`${project.name}:containerPort`]) || services[0].container.port!;
     const local = new LocalAws(env, args.stack, listenPort, localWorld(config, project.name), args.verbose);
     say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real); its resources:`);
     let run: ProgramRun;

@@ -6,13 +6,12 @@
 //   node -r ./scripts/lib/transpile-cache.cjs scripts/services.ts check    each declaration's problems; exit 1 if any
 import * as path from "path";
 
-import { DeclarationError, ServiceDeclaration, binaryPath, declarationProblems } from "../infra/declaration";
-import { service } from "../infra/services";
+import { DeclarationError, ServiceDeclaration, binaryPath, declarationProblems, environmentProblems } from "../infra/declaration";
+import { services } from "../infra/services";
+
+export { services };
 
 const root = path.join(__dirname, "..");
-
-/** Every service the stack runs. */
-export const services: ServiceDeclaration[] = [service];
 
 const relative = (d: ServiceDeclaration) => path.relative(root, d.dir) || ".";
 
@@ -27,7 +26,9 @@ function main(command: string | undefined): number {
         case "check": {
             const refused = services.map((d) => [d, declarationProblems(d)] as const).filter(([, p]) => p.length > 0);
             for (const [d, problems] of refused) process.stderr.write(`${new DeclarationError(d, problems).message}\n`);
-            return refused.length ? 1 : 0;
+            const together = environmentProblems(services);
+            for (const p of together) process.stderr.write(`infra/services.ts: ${p}\n`);
+            return refused.length || together.length ? 1 : 0;
         }
         default:
             process.stderr.write("usage: scripts/services.ts dirs | images | check\n");

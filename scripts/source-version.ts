@@ -12,7 +12,10 @@ import * as path from "path";
 import { parseArgs } from "util";
 
 import { imageSource } from "../infra/source";
-import { service } from "../infra/services";
+import { services } from "../infra/services";
+
+/** The service whose version the command line asks for: the first declared one. */
+const [service] = services;
 import { repoRoot } from "./lib/docker";
 
 /** The service's folder, relative to the repository (infra/services.ts). */

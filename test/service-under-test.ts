@@ -3,10 +3,12 @@
 // user from here, never from literals, so that they hold for whichever
 // service a team runs (rename it, change its port or health path, and they
 // still pass). The calculator's own tests live with it, in app/test/.
+import { kindOf } from "../infra/declaration";
 import { readProject } from "../infra/project";
-import { service } from "../infra/services";
+import { services } from "../infra/services";
 
-export { service };
+/** The first public service the stack declares: the platform's tests reach it through the load balancer. */
+export const service = services.find((d) => kindOf(d) === "public") ?? services[0];
 
 /** The service's name, which its components' logical names and AWS names start with. */
 export const svcName = service.name;
@@ -20,8 +22,8 @@ export function named(child: string): string {
 }
 
 /** The declared port, health path and user. */
-export const port = service.container.port;
-export const healthPath = service.container.healthCheckPath;
+export const port = service.container.port!;
+export const healthPath = service.container.healthCheckPath!;
 
 /** `s` with the regular expression characters escaped, to build a pattern around a name. */
 export function escaped(s: string): string {

@@ -1,6 +1,7 @@
 // What a team adopting this repository does first: its own service, the
 // settings and secrets it reads, a second service; and what a stack deployed
 // before components were named from their own name sees on its next update.
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,6 +10,7 @@ import * as path from "path";
 import { AccessLogBucket } from "../infra/access-logs";
 import { ServiceDeclaration, declarationProblems } from "../infra/declaration";
 import { loadConfig, mapConfigSource } from "../infra/config";
+import { Environment, ServiceEnvironment } from "../infra/environment";
 import { serviceNameMaxLength } from "../infra/naming";
 import { readProject } from "../infra/project";
 import { Container, WebService, WebServiceArgs, secretsPolicy, setByWebService, taskFamily } from "../infra/service";
@@ -57,8 +59,10 @@ describe("template: adopting it", function () {
     describe("components named from their own name", function () {
         it("two WebServices in one stack get distinct URNs, names, task families, target groups and log groups", async function () {
             const made = await buildUnderMocks("two-services", (opts) => {
-                new WebService("orders", serviceArgs({ port: 8080 }), opts);
-                new WebService("billing", serviceArgs({ port: 9090, healthCheckPath: "/health" }), opts);
+                const env = testEnvironment("shared", opts);
+                new WebService("orders", serviceArgs({ port: 8080 }, env, { route: { paths: ["/orders/*"] } }), opts);
+                new WebService("billing", serviceArgs({ port: 9090, healthCheckPath: "/health" }, env), opts);
+                env.setDefaultTarget(undefined);
             });
             const urns = made.map((m) => m.urn);
             assert.deepEqual(
@@ -93,11 +97,13 @@ describe("template: adopting it", function () {
             // The longest valid name, and two that differ only past the cut: the provider adds "-" and 7 characters to each.
             const long = ["a".repeat(serviceNameMaxLength - 6) + "-alpha", "a".repeat(serviceNameMaxLength - 6) + "-omega"];
             const made = await buildUnderMocks("long-names", (opts) => {
-                for (const name of long) {
-                    new WebService(name, serviceArgs({}), opts);
-                    new AccessLogBucket(name, { retentionDays: 7 }, opts);
+                for (const name of [...long, "short"]) {
+                    // An environment may take a service's name (stacks made when the service held it keep it).
+                    const env = testEnvironment(name, opts);
+                    new WebService(name, serviceArgs({}, env), opts);
+                    env.setDefaultTarget(undefined);
+                    if (name !== "short") new AccessLogBucket(name, { retentionDays: 7 }, opts);
                 }
-                new WebService("short", serviceArgs({}), opts);
             });
             for (const [type, max] of Object.entries(autoNameMaxLength)) {
                 assert.ok(
@@ -136,7 +142,7 @@ describe("template: adopting it", function () {
         ] as [string, RegExp][]) {
             it(`refuses the service name ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}…(${name.length})` : name)}, naming the service and why`, function () {
                 assert.throws(
-                    () => new WebService(name, serviceArgs({})),
+                    () => new WebService(name, serviceArgs({}, noEnvironment)),
                     (err: Error) => err.message.startsWith(`WebService ${name}:`) && message.test(err.message),
                 );
             });
@@ -147,7 +153,7 @@ describe("template: adopting it", function () {
                 () =>
                     new WebService(
                         "bad",
-                        serviceArgs({ port: 80, user: "0", environment: { PORT: "1" }, secrets: { "A-B": { valueFrom: ssmArn } } }),
+                        serviceArgs({ port: 80, user: "0", environment: { PORT: "1" }, secrets: { "A-B": { valueFrom: ssmArn } } }, noEnvironment),
                     ),
                 (err: Error) =>
                     /port 80: a TCP port from 1024/.test(err.message) &&
@@ -443,13 +449,32 @@ describe("template: adopting it", function () {
     });
 });
 
+/** An environment for component tests, in the default VPC. */
+function testEnvironment(name: string, opts: pulumi.ComponentResourceOptions): Environment {
+    return new Environment(
+        name,
+        { vpcId: "vpc-default", loadBalancerSubnetIds: ["subnet-a", "subnet-b"], loadBalancer: true, serviceConnect: false, containerInsights: false },
+        opts,
+    );
+}
+
+/** Where a component that is refused before it makes anything would run. */
+const noEnvironment: ServiceEnvironment = {
+    vpcId: "vpc-default",
+    clusterArn: pulumi.output("arn:aws:ecs:us-east-1:123456789012:cluster/none"),
+    clusterName: pulumi.output("none"),
+    ready: [],
+};
+
 /** A WebService's arguments for a component test, with a contract of its own. */
-function serviceArgs(container: Partial<Container>): WebServiceArgs {
+function serviceArgs(container: Partial<Container>, env: Environment | ServiceEnvironment, more: Partial<WebServiceArgs> = {}): WebServiceArgs {
     return {
         project,
         stack: "test",
-        vpcId: "vpc-default",
-        loadBalancerSubnetIds: ["subnet-a", "subnet-b"],
+        environment: env instanceof Environment ? env.services : env,
+        kind: "public",
+        callsInternal: false,
+        executeCommand: false,
         taskSubnetIds: ["subnet-a", "subnet-b"],
         assignPublicIp: true,
         imageRef: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:${"c".repeat(64)}`,
@@ -472,6 +497,6 @@ function serviceArgs(container: Partial<Container>): WebServiceArgs {
         maxCount: 2,
         spot: false,
         logRetentionDays: 7,
-        containerInsights: false,
+        ...more,
     };
 }

@@ -47,6 +47,11 @@ const forceNew: Record<string, { source: string; properties: string[] | "*" }> =
         properties: ["vpcId", "port", "protocol", "protocolVersion", "targetType", "name", "namePrefix"],
     },
     "aws:lb/listener:Listener": { source: `${tf} internal/service/elbv2/listener.go`, properties: ["loadBalancerArn"] },
+    "aws:lb/listenerRule:ListenerRule": { source: `${tf} internal/service/elbv2/listener_rule.go`, properties: ["listenerArn"] },
+    "aws:servicediscovery/httpNamespace:HttpNamespace": {
+        source: `${tf} internal/service/servicediscovery/http_namespace.go`,
+        properties: ["name"],
+    },
     "aws:ecs/cluster:Cluster": { source: `${tf} internal/service/ecs/cluster.go`, properties: ["name"] },
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": {
         source: `${tf} internal/service/ecs/cluster_capacity_providers.go`,
@@ -155,6 +160,21 @@ export function withoutRecordedTriggers(live: Run): Run {
  */
 export function planUpdate(live: Run, next: Run): Step[] {
     const before = new Map(live.resources.map((r) => [r.urn, r]));
+    // The engine takes a resource's old state by its URN, else by the first of its aliases the old
+    // state holds; two resources claiming one old URN fail the update (pulumi/pulumi pkg/resource/deploy
+    // step_generator.go; pkg/diag/errors.go 2008 "Duplicate resource alias").
+    const oldUrnOf = new Map<string, string>();
+    const claimedBy = new Map<string, string>();
+    for (const r of next.resources) {
+        const found = [r.urn, ...r.aliases].find((u) => before.has(u));
+        if (!found) continue;
+        const other = claimedBy.get(found);
+        if (other) {
+            throw new Error(`Duplicate resource alias '${found}' applied to resource with URN '${r.urn}' conflicting with resource with URN '${other}'`);
+        }
+        claimedBy.set(found, r.urn);
+        oldUrnOf.set(r.urn, found);
+    }
     const steps = new Map<string, Step>();
     const replaced = new Set<string>();
     for (let changedSomething = true; changedSomething;) {
@@ -163,7 +183,8 @@ export function planUpdate(live: Run, next: Run): Step[] {
             identities({ ...before.get(urn)!, inputs: unsecret(before.get(urn)!.inputs) as Inputs }),
         );
         for (const r of next.resources) {
-            const old = before.get(r.urn);
+            const oldUrn = oldUrnOf.get(r.urn);
+            const old = oldUrn ? before.get(oldUrn) : undefined;
             if (!old) {
                 steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, op: "create", changed: [], replacedBy: [] });
                 continue;
@@ -179,15 +200,15 @@ export function planUpdate(live: Run, next: Run): Step[] {
                 ...(triggerReplaces(old.replacementTrigger, r.replacementTrigger) ? ["replacementTrigger"] : []),
             ];
             const op: Operation = replacedBy.length > 0 ? "replace" : changed.length > 0 ? "update" : "same";
-            if (op === "replace" && !replaced.has(r.urn)) {
-                replaced.add(r.urn);
+            if (op === "replace" && !replaced.has(old.urn)) {
+                replaced.add(old.urn);
                 changedSomething = true;
             }
             steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, op, changed, replacedBy: [...new Set(replacedBy)] });
         }
     }
     for (const old of live.resources) {
-        if (!steps.has(old.urn))
+        if (!steps.has(old.urn) && !claimedBy.has(old.urn))
             steps.set(old.urn, { urn: old.urn, type: old.type, name: old.name, op: "delete", changed: [], replacedBy: [] });
     }
     return [...steps.values()];
@@ -253,8 +274,8 @@ export function refusedUpdates(live: Run, next: Run): string[] {
     const byUrn = new Map(live.resources.map((r) => [r.urn, r]));
     const refusals: string[] = [];
     for (const step of planUpdate(live, next).filter((s) => s.op === "update")) {
-        const old = byUrn.get(step.urn)!;
         const now = next.resources.find((r) => r.urn === step.urn)!;
+        const old = byUrn.get([now.urn, ...now.aliases].find((u) => byUrn.has(u))!)!;
         for (const rule of updateRules.filter((u) => u.type === step.type)) {
             const message = rule.refuses(unsecret(old.inputs) as Inputs, unsecret(now.inputs) as Inputs, { live, next });
             if (message) refusals.push(`${shortUrn(step.urn)}: ${message} (${rule.source})`);

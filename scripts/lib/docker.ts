@@ -8,12 +8,12 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-import { service } from "../../infra/services";
+import { services } from "../../infra/services";
 import { poll } from "./poll";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
-/** The declared service's folder (infra/services.ts): what build() builds unless told another context. */
-export const serviceDir = service.dir;
+/** The first declared service's folder (infra/services.ts): what build() builds unless told another context. */
+export const serviceDir = services[0].dir;
 
 export interface DockerEnv {
     docker: string; // the docker client binary

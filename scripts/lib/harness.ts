@@ -152,7 +152,8 @@ export function priorState(run: Run): PriorState {
     const stashes = run
         .all("pulumi:index:Stash")
         .map((r) => [r.urn, { replacementTrigger: r.replacementTrigger, output: r.state?.output }]);
-    return { stashes: Object.fromEntries(stashes) };
+    const resources = run.resources.filter((r) => r.custom).map((r) => [r.urn, { id: r.id, state: r.state }]);
+    return { stashes: Object.fromEntries(stashes), resources: Object.fromEntries(resources) };
 }
 
 function spawnChild(spec: ChildSpec, extraEnv: Record<string, string> = {}, world?: Partial<FakeWorld>): Promise<Run> {

@@ -64,7 +64,17 @@ export interface ProgramRun {
 /** What the state of a deployed stack holds that a program's next run reads back: each Stash's trigger and output, by URN. */
 export interface PriorState {
     stashes: Record<string, { replacementTrigger?: unknown; output: unknown }>;
+    /** Every resource's ID and what AWS named it, by URN: what a resource that moved (an alias) keeps. */
+    resources?: Record<string, { id?: string; state?: Record<string, unknown> }>;
 }
+
+/**
+ * What a resource keeps of its old state when its URN moves (an alias): its ID and the names AWS gave
+ * it. An auto-name is never made anew for a resource the state holds (pulumi-terraform-bridge
+ * ComputeAutoNameDefault: "respects the prior state of the resource and will never attempt to replace
+ * a value that is already populated in the state"); the ID and ARN are the resource's own.
+ */
+const identityKeys = ["arn", "arnSuffix", "name", "dnsName", "bucket", "repositoryUrl", "zoneId"];
 
 /**
  * The engine's replacementTrigger rule, in the engine's order: a trigger unknown at a preview shows a
@@ -122,6 +132,11 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             let result = await opts.mocks.newResource(args);
             const rec = byKey.get(`${args.type}::${args.name}`);
             if (args.type === "pulumi:index:Stash" && rec) result = await stashed(rec, result);
+            const moved = rec && !opts.preview ? rec.aliases.map((a) => opts.prior?.resources?.[a]).find((r) => r !== undefined) : undefined;
+            if (moved && !opts.prior?.resources?.[rec!.urn]) {
+                const kept = Object.fromEntries(identityKeys.filter((k) => moved.state?.[k] !== undefined).map((k) => [k, moved.state![k]]));
+                result = { id: moved.id ?? result.id, state: { ...result.state, ...kept } };
+            }
             if (rec) {
                 rec.inputs = markUnknowns(args.inputs) as Record<string, unknown>;
                 rec.provider = args.provider;
@@ -230,7 +245,9 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
 
 /**
  * The URN an `aliases` entry names, for the kinds this program and its providers use: a former
- * name and/or type (the provider SDKs alias renamed types) under the same parent.
+ * name and/or type (the provider SDKs alias renamed types) under the same parent, or under a
+ * former parent given by its URN: the engine then forms the URN from the parent's up to its last
+ * "::", "$", the type and the name (pulumi/pulumi sdk/go/common/resource/alias.go, CreateURN).
  */
 function aliasUrn(
     alias: pulumi.Input<string | pulumi.Alias>,
@@ -243,13 +260,17 @@ function aliasUrn(
     const plain = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
     if (
         typeof alias === "string" ||
-        a.parent !== undefined ||
+        !plain(a.parent as unknown) ||
         a.stack !== undefined ||
         a.project !== undefined ||
         !plain(a.name) ||
         !plain(a.type)
     ) {
-        throw new Error(`alias of ${qualifiedType}::${name}: only a former name or type is modelled here`);
+        throw new Error(`alias of ${qualifiedType}::${name}: only a former name, type or parent URN is modelled here`);
+    }
+    if (typeof a.parent === "string") {
+        const parent = a.parent;
+        return `${parent.slice(0, parent.lastIndexOf("::"))}$${a.type ?? type}::${a.name ?? name}`;
     }
     const formerType = a.type === undefined ? qualifiedType : `${qualifiedType.slice(0, qualifiedType.length - type.length)}${a.type}`;
     return urnOf(formerType, a.name ?? name);

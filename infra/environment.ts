@@ -44,6 +44,9 @@ export interface ServiceEnvironment {
     namespaceArn?: pulumi.Output<string>;
 }
 
+/** The name a stack gives its environment, and the network, domain and access logs it shares. */
+export const sharedName = "shared";
+
 /** The listener's answer to a request no service's route takes. */
 export const noRouteResponse = {
     contentType: "application/json",

@@ -12,7 +12,7 @@ import { ConfigError, SecretSetting, ServiceSettings, StackConfig, loadConfig } 
 import { DeclarationError, ServiceDeclaration, declarationProblems, environmentProblems, internalUrl, kindOf, urlVariable } from "./declaration";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { requireCli } from "./engine";
-import { Environment } from "./environment";
+import { Environment, sharedName } from "./environment";
 import { ServiceImage } from "./image";
 import { FormerParent, rolePath, rootUrn } from "./naming";
 import { Network } from "./network";
@@ -64,7 +64,7 @@ const opts = { providers: { aws: provider } };
 // What the services share is named "shared". A stack deployed when it ran one service named these
 // after it (and that service's component held the load balancer and cluster): each keeps its
 // former names as aliases, so such a stack upgrades in place.
-const environmentName = "shared";
+const environmentName = sharedName;
 const formerOwners = services.filter((d) => kindOf(d) === "public");
 const formerNaming = {
     formerComponentNames: formerOwners.map((d) => d.name),

@@ -29,7 +29,7 @@ import { account, autoName, ownVpc } from "../scripts/lib/fake-aws";
 import { Run, failureOf, runUnderMocks } from "../scripts/lib/harness";
 import { configTable } from "./readme-table";
 import { Request, decide, decideEach } from "./iam-evaluate";
-import { escaped, named, service as declared, svcName } from "./service-under-test";
+import { escaped, service as declared, shared, sharedName, svcName } from "./service-under-test";
 
 const ciDir = path.join(repoRoot, "infra", "ci-identities");
 /** The Service Authorization Reference's data, as the version pinned in package.json holds it. */
@@ -262,7 +262,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "make a cluster tagged as a pull request's",
                 {
                     action: "ecs:CreateCluster",
-                    resource: arn.ecs("cluster", named("cluster-1a2b3c4")),
+                    resource: arn.ecs("cluster", shared("cluster-1a2b3c4")),
                     context: inRegion(tags("pr-7")),
                 },
             ],
@@ -270,7 +270,7 @@ describe("CI identities (Pulumi mocks)", function () {
                 "tag it as it makes it",
                 {
                     action: "ecs:TagResource",
-                    resource: arn.ecs("cluster", named("cluster-1a2b3c4")),
+                    resource: arn.ecs("cluster", shared("cluster-1a2b3c4")),
                     context: inRegion({ ...tags("pr-7"), "ecs:CreateAction": "CreateCluster" }),
                 },
             ],
@@ -431,7 +431,7 @@ describe("CI identities (Pulumi mocks)", function () {
             ["read another project's state", { action: "s3:GetObject", resource: arn.state("stacks/billing/pr-7.json") }],
             [
                 "make an S3 bucket (a pull request's stack writes no access logs)",
-                { action: "s3:CreateBucket", resource: `arn:aws:s3:::${svcName}-access-logs-1a2b3c4`, context: inRegion(tags("pr-7")) },
+                { action: "s3:CreateBucket", resource: `arn:aws:s3:::${sharedName}-access-logs-1a2b3c4`, context: inRegion(tags("pr-7")) },
             ],
             [
                 "make a KMS key (a pull request's stack notifies no one)",
@@ -559,9 +559,9 @@ describe("CI identities (Pulumi mocks)", function () {
             ...taggedAs(stack),
         });
         const tagging: [string, string][] = [
-            ["ecs:TagResource", arn.ecs("cluster", named("cluster-1a2b3c4"))],
+            ["ecs:TagResource", arn.ecs("cluster", shared("cluster-1a2b3c4"))],
             ["ec2:CreateTags", arn.ec2("security-group", "sg-0a1")],
-            ["elasticloadbalancing:AddTags", `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/${svcName}-lb/1`],
+            ["elasticloadbalancing:AddTags", `arn:aws:elasticloadbalancing:us-east-1:${account}:loadbalancer/app/${sharedName}-lb/1`],
             ["ecr:TagResource", `arn:aws:ecr:us-east-1:${account}:repository/${svcName}-1a2b3c4`],
             ["logs:TagResource", `arn:aws:logs:us-east-1:${account}:log-group:${svcName}-logs-1a2b3c4`],
             ["cloudwatch:TagResource", `arn:aws:cloudwatch:us-east-1:${account}:alarm:${svcName}-alarm-cpu-1a2b3c4`],
@@ -594,7 +594,7 @@ describe("CI identities (Pulumi mocks)", function () {
             // A create that sends the tags (CreateBucketConfiguration.Tags) is authorized as TagResource too.
             for (const action of ["s3:CreateBucket", "s3:TagResource"])
                 assert.equal(
-                    decide(main, { action, resource: `arn:aws:s3:::${svcName}-access-logs-1a2b3c4`, context: inRegion(tags("dev")) }),
+                    decide(main, { action, resource: `arn:aws:s3:::${sharedName}-access-logs-1a2b3c4`, context: inRegion(tags("dev")) }),
                     "allow",
                     action,
                 );
@@ -609,7 +609,7 @@ describe("CI identities (Pulumi mocks)", function () {
             );
         });
         it("manages dev's access-log bucket under the name it was first made with (access-logs-<hex>, kept by its alias)", function () {
-            for (const bucket of ["access-logs-1a2b3c4", named("access-logs-1a2b3c4")])
+            for (const bucket of ["access-logs-1a2b3c4", shared("access-logs-1a2b3c4")])
                 for (const [action, resource] of [
                     ["s3:PutBucketPolicy", `arn:aws:s3:::${bucket}`],
                     ["s3:GetLifecycleConfiguration", `arn:aws:s3:::${bucket}`],

@@ -12,7 +12,7 @@ import { imageSource } from "../infra/source";
 import { runUnderMocks } from "../scripts/lib/harness";
 import { copyRepository } from "./repo-copy";
 import { suiteConfigFile } from "./suite-stack";
-import { escaped, healthPath, named, projectName, service, svcName } from "./service-under-test";
+import { escaped, healthPath, named, projectName, service, shared, svcName } from "./service-under-test";
 
 const script = path.join(repoRoot, "scripts", "local-stack.ts");
 const project = projectName;
@@ -196,7 +196,7 @@ describe("npm start (local stack on the real engine)", function () {
                     res.stderr,
                     /on AWS the stack serves https:\/\/calc\.example\.com; here the container serves http:\/\/127\.0\.0\.1:/,
                 );
-                assert.match(String(outputs.accessLogsBucket), new RegExp(`^${escaped(named("access-logs"))}-`));
+                assert.match(String(outputs.accessLogsBucket), new RegExp(`^${escaped(shared("access-logs"))}-`));
             }
             assert.equal(await leftovers("dev"), "");
         }

@@ -21,7 +21,7 @@ import { planSummary, planUpdate, refusedUpdates, withoutRecordedTriggers } from
 import { unknownMarker } from "../scripts/lib/mock-program";
 import { copyRepository } from "./repo-copy";
 import { suiteConfigFile, suiteRegion } from "./suite-stack";
-import { escaped, healthPath, named, port, service as declared, svcName } from "./service-under-test";
+import { escaped, healthPath, named, port, service as declared, shared, sharedName, svcName } from "./service-under-test";
 
 const project = readProject();
 const serviceDir = declared.dir;
@@ -621,41 +621,41 @@ describe("program (Pulumi mocks)", function () {
             const subnets = run.all(T.subnet).map((s) => run.inputs(T.subnet, s.name));
             assert.equal(subnets.length, 2);
             assert.deepEqual(subnets.map((s) => s.availabilityZone).sort(), ["us-east-1a", "us-east-1b"]);
-            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === named("vpc-id")));
+            assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch === true && s.vpcId === shared("vpc-id")));
             assert.notEqual(subnets[0].cidrBlock, subnets[1].cidrBlock);
             const routes = run.inputs(T.routeTable).routes;
-            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: named("gateway-id") }]);
+            assert.deepEqual(routes, [{ cidrBlock: "0.0.0.0/0", gatewayId: shared("gateway-id") }]);
             assert.equal(run.all(T.routeAssoc).length, 2);
             assert.equal(run.all(T.gateway).length, 1);
             assert.equal(run.all(T.nat).length, 0);
-            assert.deepEqual(run.inputs(T.lb).subnets, [named("public-1-id"), named("public-2-id")]);
-            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, [named("public-1-id"), named("public-2-id")]);
+            assert.deepEqual(run.inputs(T.lb).subnets, [shared("public-1-id"), shared("public-2-id")]);
+            assert.deepEqual(run.inputs(T.service).networkConfiguration.subnets, [shared("public-1-id"), shared("public-2-id")]);
             assert.equal(run.calls("aws:ec2/getVpcs:getVpcs").length, 0);
         });
 
         it("vpc=new with natGateway puts the tasks in two private subnets, without public IPs, behind one NAT gateway", async function () {
             const run = await runUnderMocks({ set: { vpc: "new", natGateway: "true" } });
-            const subnet = (name: string) => run.inputs(T.subnet, `${svcName}-${name}`);
+            const subnet = (name: string) => run.inputs(T.subnet, `${sharedName}-${name}`);
             assert.deepEqual(
                 run
                     .all(T.subnet)
                     .map((s) => s.name)
                     .sort(),
-                [named("private-1"), named("private-2"), named("public-1"), named("public-2")],
+                [shared("private-1"), shared("private-2"), shared("public-1"), shared("public-2")],
             );
             for (const name of ["private-1", "private-2"]) assert.equal(subnet(name).mapPublicIpOnLaunch, false);
             assert.deepEqual([subnet("private-1").availabilityZone, subnet("private-2").availabilityZone], ["us-east-1a", "us-east-1b"]);
             const nat = run.inputs(T.nat);
-            assert.equal(nat.subnetId, named("public-1-id"), "the NAT gateway sits in a public subnet");
-            assert.equal(nat.allocationId, named("nat-id"));
-            assert.deepEqual(run.inputs(T.routeTable, named("private")).routes, [
-                { cidrBlock: "0.0.0.0/0", natGatewayId: named("nat-id") },
+            assert.equal(nat.subnetId, shared("public-1-id"), "the NAT gateway sits in a public subnet");
+            assert.equal(nat.allocationId, shared("nat-id"));
+            assert.deepEqual(run.inputs(T.routeTable, shared("private")).routes, [
+                { cidrBlock: "0.0.0.0/0", natGatewayId: shared("nat-id") },
             ]);
             const assoc = run.all(T.routeAssoc).map((a) => run.inputs(T.routeAssoc, a.name));
-            assert.ok(assoc.some((a) => a.subnetId === named("private-1-id") && a.routeTableId === named("private-id")));
-            assert.deepEqual(run.inputs(T.lb).subnets, [named("public-1-id"), named("public-2-id")]);
+            assert.ok(assoc.some((a) => a.subnetId === shared("private-1-id") && a.routeTableId === shared("private-id")));
+            assert.deepEqual(run.inputs(T.lb).subnets, [shared("public-1-id"), shared("public-2-id")]);
             const net = run.inputs(T.service).networkConfiguration;
-            assert.deepEqual(net.subnets, [named("private-1-id"), named("private-2-id")]);
+            assert.deepEqual(net.subnets, [shared("private-1-id"), shared("private-2-id")]);
             assert.equal(net.assignPublicIp, false);
         });
 
@@ -752,7 +752,7 @@ describe("program (Pulumi mocks)", function () {
             );
             const cert = withDomain.inputs(T.certificate);
             assert.deepEqual(cert, { domainName: "calc.example.com", validationMethod: "DNS" });
-            const record = withDomain.inputs(T.record, named("certificate-validation"));
+            const record = withDomain.inputs(T.record, shared("certificate-validation"));
             assert.equal(record.zoneId, exampleZone.zoneId);
             assert.ok(
                 String(record.name).replace(/\.$/, "").endsWith(".calc.example.com"),
@@ -760,15 +760,15 @@ describe("program (Pulumi mocks)", function () {
             );
             // The validation waits for exactly that record.
             const validation = withDomain.inputs(T.certificateValidation);
-            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, named("certificate-validation")).state?.fqdn]);
+            assert.deepEqual(validation.validationRecordFqdns, [withDomain.one(T.record, shared("certificate-validation")).state?.fqdn]);
             assert.equal(validation.certificateArn, withDomain.one(T.certificate).state?.arn);
         });
 
         it("finds the zone of a name at its apex and of a name two levels down", async function () {
             const apex = await runUnderMocks({ set: { domainName: "example.com" } });
-            assert.equal(apex.inputs(T.record, named("alias")).zoneId, exampleZone.zoneId);
+            assert.equal(apex.inputs(T.record, shared("alias")).zoneId, exampleZone.zoneId);
             const deep = await runUnderMocks({ set: { domainName: "a.b.example.com" } });
-            assert.equal(deep.inputs(T.record, named("alias")).zoneId, exampleZone.zoneId);
+            assert.equal(deep.inputs(T.record, shared("alias")).zoneId, exampleZone.zoneId);
             assert.deepEqual(
                 deep.calls("aws:route53/getZone:getZone").map((c) => c.inputs.name),
                 ["a.b.example.com", "b.example.com", "example.com"],
@@ -788,25 +788,25 @@ describe("program (Pulumi mocks)", function () {
         });
 
         it("serves HTTPS on 443 with the validated certificate, redirects HTTP, and exports https://<domain>", function () {
-            const https = withDomain.inputs(T.listener, named("https"));
+            const https = withDomain.inputs(T.listener, shared("https"));
             assert.equal(https.port, 443);
             assert.equal(https.protocol, "HTTPS");
             assert.match(https.certificateArn, /^arn:aws:acm:us-east-1:123456789012:certificate\//);
             assert.equal(https.defaultActions[0].type, "forward");
-            assert.deepEqual(withDomain.inputs(T.listener, named("http")).defaultActions, [
+            assert.deepEqual(withDomain.inputs(T.listener, shared("http")).defaultActions, [
                 { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
             ]);
             assert.equal(withDomain.outputs.url, "https://calc.example.com");
         });
 
         it("points the domain at the load balancer with an alias record", function () {
-            const alias = withDomain.inputs(T.record, named("alias"));
+            const alias = withDomain.inputs(T.record, shared("alias"));
             assert.equal(alias.zoneId, exampleZone.zoneId);
             assert.equal(alias.name, "calc.example.com");
             assert.equal(alias.type, "A");
             assert.deepEqual(alias.aliases, [
                 {
-                    name: `${autoName(named("lb"))}-1234567890.us-east-1.elb.amazonaws.com`,
+                    name: `${autoName(shared("lb"))}-1234567890.us-east-1.elb.amazonaws.com`,
                     zoneId: "Z35SXDOTRQ7X7K",
                     evaluateTargetHealth: true,
                 },
@@ -857,7 +857,7 @@ describe("program (Pulumi mocks)", function () {
                 "pr-1.calc.example.com",
                 "dev's certificate does not cover the pull request's name",
             );
-            assert.notEqual(pr.inputs(T.listener, named("https")).certificateArn, cert);
+            assert.notEqual(pr.inputs(T.listener, shared("https")).certificateArn, cert);
             const written = pr.all(T.record).map((r) => `${String(r.state?.fqdn)} ${pr.inputs(T.record, r.name).type}`);
             for (const record of devRecords) {
                 assert.ok(
@@ -874,7 +874,7 @@ describe("program (Pulumi mocks)", function () {
         it("with certificateArn uses that certificate and requests none; one from another region is refused at preview", async function () {
             const arn = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab`;
             const run = await runUnderMocks({ set: { domainName: "calc.example.com", certificateArn: arn("us-east-1") } });
-            assert.equal(run.inputs(T.listener, named("https")).certificateArn, arn("us-east-1"));
+            assert.equal(run.inputs(T.listener, shared("https")).certificateArn, arn("us-east-1"));
             assert.equal(run.all(T.certificate).length, 0);
             assert.equal(run.all(T.record).length, 1, "only the alias record");
             const wrong = await failureOf({ set: { domainName: "calc.example.com", certificateArn: arn("eu-west-1") } });
@@ -890,14 +890,14 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, withDomain).map(shortUrn),
                 [
-                    `${T.certificate}::${svcName}-certificate`,
-                    `${T.certificateValidation}::${svcName}-certificate`,
-                    `${T.listener}::${svcName}-http`,
-                    `${T.listener}::${svcName}-https`,
-                    `${T.record}::${svcName}-alias`,
-                    `${T.record}::${svcName}-certificate-validation`,
-                    `${T.ingress}::${svcName}-load-balancer-https-ipv4`,
-                    `calculator:index:ServiceDomain::${svcName}`,
+                    `${T.certificate}::${sharedName}-certificate`,
+                    `${T.certificateValidation}::${sharedName}-certificate`,
+                    `${T.listener}::${sharedName}-http`,
+                    `${T.listener}::${sharedName}-https`,
+                    `${T.record}::${sharedName}-alias`,
+                    `${T.record}::${sharedName}-certificate-validation`,
+                    `${T.ingress}::${sharedName}-load-balancer-https-ipv4`,
+                    `calculator:index:ServiceDomain::${sharedName}`,
                 ].sort(),
             );
         });
@@ -913,9 +913,9 @@ describe("program (Pulumi mocks)", function () {
             const bucket = logged.inputs(T.bucket);
             assert.equal(bucket.forceDestroy, true, "a stack must destroy with logs in its bucket");
             const lb = logged.inputs(T.lb);
-            assert.deepEqual(lb.accessLogs, { bucket: autoName(named("access-logs")), prefix: accessLogPrefix, enabled: true });
-            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::${svcName}-access-logs`));
-            assert.equal(logged.outputs.accessLogsBucket, autoName(named("access-logs")));
+            assert.deepEqual(lb.accessLogs, { bucket: autoName(shared("access-logs")), prefix: accessLogPrefix, enabled: true });
+            assert.ok(logged.one(T.lb).dependsOn.includes(`${T.bucketPolicy}::${sharedName}-access-logs`));
+            assert.equal(logged.outputs.accessLogsBucket, autoName(shared("access-logs")));
             assert.equal(defaults.inputs(T.lb).accessLogs, undefined);
             assert.equal(defaults.outputs.accessLogsBucket, undefined);
         });
@@ -935,10 +935,10 @@ describe("program (Pulumi mocks)", function () {
             const [allow, deny] = policy.Statement;
             assert.deepEqual(allow.Principal, { AWS: "127311923021" }, "us-east-1's Elastic Load Balancing account");
             assert.equal(allow.Action, "s3:PutObject");
-            assert.equal(allow.Resource, `arn:aws:s3:::${autoName(named("access-logs"))}/${accessLogPrefix}/AWSLogs/123456789012/*`);
+            assert.equal(allow.Resource, `arn:aws:s3:::${autoName(shared("access-logs"))}/${accessLogPrefix}/AWSLogs/123456789012/*`);
             assert.equal(deny.Effect, "Deny");
             assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
-            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::${svcName}-access-logs`));
+            assert.ok(logged.one(T.bucketPolicy).dependsOn.includes(`${T.publicAccessBlock}::${sharedName}-access-logs`));
             // Regions opened since August 2022 deliver as a service principal.
             const newer = await runUnderMocks({
                 set: { accessLogs: "true", "aws:region": "ap-southeast-5" },
@@ -961,13 +961,13 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 changedResources(defaults, on).map(shortUrn),
                 [
-                    `${T.lb}::${svcName}-lb`,
-                    `calculator:index:AccessLogBucket::${svcName}`,
-                    `${T.bucket}::${svcName}-access-logs`,
-                    `${T.bucketPolicy}::${svcName}-access-logs`,
-                    `${T.publicAccessBlock}::${svcName}-access-logs`,
-                    `${T.encryption}::${svcName}-access-logs`,
-                    `${T.bucketLifecycle}::${svcName}-access-logs`,
+                    `${T.lb}::${sharedName}-lb`,
+                    `calculator:index:AccessLogBucket::${sharedName}`,
+                    `${T.bucket}::${sharedName}-access-logs`,
+                    `${T.bucketPolicy}::${sharedName}-access-logs`,
+                    `${T.publicAccessBlock}::${sharedName}-access-logs`,
+                    `${T.encryption}::${sharedName}-access-logs`,
+                    `${T.bucketLifecycle}::${sharedName}-access-logs`,
                 ].sort(),
             );
         });
@@ -980,7 +980,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lb.internal, false);
             assert.equal(lb.enableDeletionProtection, false);
             assert.equal(lb.dropInvalidHeaderFields, true);
-            assert.deepEqual(lb.securityGroups, [named("load-balancer-id")]);
+            assert.deepEqual(lb.securityGroups, [shared("load-balancer-id")]);
         });
 
         /** Every security group rule of a run, as [group, direction, protocol, ports, peer]. */
@@ -1000,12 +1000,15 @@ describe("program (Pulumi mocks)", function () {
 
         it("opens the ALB on 80 only, over IPv4 (it has no IPv6 address); the ALB sends only to the tasks, and only the ALB reaches them", function () {
             assert.equal(defaults.inputs(T.lb).ipAddressType, "ipv4");
-            assert.deepEqual(rulesOf(defaults), [
-                `${svcName}-load-balancer-id egress tcp ${port}-${port} group ${svcName}-tasks-id`,
-                `${svcName}-load-balancer-id ingress tcp 80-80 0.0.0.0/0`,
-                `${svcName}-tasks-id egress -1 all 0.0.0.0/0`,
-                `${svcName}-tasks-id ingress tcp ${port}-${port} group ${svcName}-load-balancer-id`,
-            ]);
+            assert.deepEqual(
+                rulesOf(defaults),
+                [
+                    `${sharedName}-load-balancer-id egress tcp ${port}-${port} group ${svcName}-tasks-id`,
+                    `${sharedName}-load-balancer-id ingress tcp 80-80 0.0.0.0/0`,
+                    `${svcName}-tasks-id egress -1 all 0.0.0.0/0`,
+                    `${svcName}-tasks-id ingress tcp ${port}-${port} group ${sharedName}-load-balancer-id`,
+                ].sort(),
+            );
             // Rules live in rule resources only: inline rules beside them would fight over the group.
             for (const sg of defaults.all(T.sg)) {
                 const inputs = defaults.inputs(T.sg, sg.name);
@@ -1033,14 +1036,14 @@ describe("program (Pulumi mocks)", function () {
         it("serves HTTP on 80 by default: one listener, forwarding to the target group", function () {
             const listeners = defaults.all(T.listener);
             assert.equal(listeners.length, 1);
-            const http = defaults.inputs(T.listener, named("http"));
+            const http = defaults.inputs(T.listener, shared("http"));
             assert.equal(http.port, 80);
             assert.deepEqual(http.defaultActions, [
                 { type: "forward", targetGroupArn: `arn:aws:lb:us-east-1:123456789012:${svcName}-app` },
             ]);
             assert.match(
                 String(defaults.outputs.url),
-                new RegExp(`^http://${escaped(named("lb"))}-[0-9a-f]+-\\d+\\.us-east-1\\.elb\\.amazonaws\\.com$`),
+                new RegExp(`^http://${escaped(shared("lb"))}-[0-9a-f]+-\\d+\\.us-east-1\\.elb\\.amazonaws\\.com$`),
             );
         });
 
@@ -1070,9 +1073,9 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(
                 rulesOf(run).filter((r) => r.includes("group")),
                 [
-                    `${svcName}-load-balancer-id egress tcp 9000-9000 group ${svcName}-tasks-id`,
-                    `${svcName}-tasks-id ingress tcp 9000-9000 group ${svcName}-load-balancer-id`,
-                ],
+                    `${sharedName}-load-balancer-id egress tcp 9000-9000 group ${svcName}-tasks-id`,
+                    `${svcName}-tasks-id ingress tcp 9000-9000 group ${sharedName}-load-balancer-id`,
+                ].sort(),
             );
             assert.equal(run.inputs(T.service).loadBalancers[0].containerPort, 9000);
         });
@@ -1155,7 +1158,7 @@ describe("program (Pulumi mocks)", function () {
             assert.deepEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1 }]);
             assert.match(svc.taskDefinition, /^arn:aws:ecs:us-east-1:123456789012:task-definition\//);
             assert.ok(
-                defaults.one(T.service).dependsOn.includes(`${T.listener}::${svcName}-http`),
+                defaults.one(T.service).dependsOn.includes(`${T.listener}::${sharedName}-http`),
                 "the service must wait for the listener",
             );
             // A task that starts before the role may pull the image fails to start.
@@ -1183,11 +1186,9 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(spot.inputs(T.service).forceNewDeployment, true);
             assert.deepEqual(refusedUpdates(defaults, spot), []);
             assert.deepEqual(refusedUpdates(spot, defaults), []);
-            // Updated in place, not replaced: the service keeps its name and its autoscaling target.
-            assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [
-                `${T.capacity}::${svcName}-capacity`,
-                `${T.service}::${svcName}-app`,
-            ]);
+            // Updated in place, not replaced: the service keeps its name and its autoscaling target; the
+            // cluster offers both capacity providers whatever its services use.
+            assert.deepEqual(changedResources(defaults, spot).map(shortUrn), [`${T.service}::${svcName}-app`]);
         });
 
         it("the provider rule the spot toggle depends on: a strategy change without forceNewDeployment is refused", async function () {
@@ -1225,7 +1226,7 @@ describe("program (Pulumi mocks)", function () {
             const requests = policies.find((p) => p.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
             assert.match(
                 requests.predefinedMetricSpecification.resourceLabel,
-                new RegExp(`^app/${escaped(named("lb"))}-[0-9a-f]+/[0-9a-f]+/targetgroup/${escaped(named("app"))}-[0-9a-f]+/[0-9a-f]+$`),
+                new RegExp(`^app/${escaped(shared("lb"))}-[0-9a-f]+/[0-9a-f]+/targetgroup/${escaped(named("app"))}-[0-9a-f]+/[0-9a-f]+$`),
             );
         });
     });
@@ -1335,17 +1336,26 @@ describe("program (Pulumi mocks)", function () {
                 "logGroupName",
                 "repositoryUrl",
                 "serviceName",
+                "services",
                 "url",
             ]);
-            assert.equal(o.url, `http://${autoName(named("lb"))}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
+            assert.equal(o.url, `http://${autoName(shared("lb"))}-1234567890.us-east-1.elb.amazonaws.com`, "url is the ALB's DNS name");
             assert.match(
                 String(o.repositoryUrl),
                 new RegExp(`^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/${escaped(svcName)}-`),
             );
-            assert.match(String(o.clusterName), new RegExp(`^${escaped(named("cluster"))}-`));
+            assert.match(String(o.clusterName), new RegExp(`^${escaped(shared("cluster"))}-`));
             assert.match(String(o.serviceName), new RegExp(`^${escaped(named("app"))}-`));
             assert.match(String(o.logGroupName), new RegExp(`^${escaped(named("logs"))}-`));
             assert.equal(typeof o.imageSizeBytes, "number");
+            // A stack of one service has its outputs at the top as well as under services.
+            const own = (o.services as Record<string, Record<string, unknown>>)[svcName];
+            assert.deepEqual(Object.keys(o.services as object), [svcName]);
+            for (const key of ["imageRef", "imageSizeBytes", "imageSize", "repositoryUrl", "serviceName", "logGroupName", "dashboardUrl"]) {
+                assert.equal(own[key], o[key], key);
+            }
+            assert.equal(own.url, o.url);
+            assert.equal(own.kind, "public");
         });
     });
 
@@ -1367,13 +1377,13 @@ describe("program (Pulumi mocks)", function () {
                 assert.deepEqual(refusedUpdates(live, next), []);
                 const plan = planUpdate(live, next);
                 const op = (type: string, name: string) => plan.find((s) => s.type === type && s.name === name)?.op;
-                assert.equal(op(T.lb, named("lb")), "replace");
+                assert.equal(op(T.lb, shared("lb")), "replace");
                 assert.deepEqual(plan.find((s) => s.type === T.lb)?.replacedBy, ["replacementTrigger"]);
                 for (const [type, name] of [
-                    [T.sg, named("load-balancer")],
+                    [T.sg, shared("load-balancer")],
                     [T.sg, named("tasks")],
                     [T.tg, named("app")],
-                    [T.listener, named("http")],
+                    [T.listener, shared("http")],
                     [T.ingress, named("tasks-from-load-balancer")],
                     [T.egress, named("load-balancer-to-tasks")],
                 ]) {
@@ -1381,7 +1391,7 @@ describe("program (Pulumi mocks)", function () {
                 }
                 // The service moves its tasks to the new subnets and target group in place.
                 assert.equal(op(T.service, named("app")), "update");
-                assert.equal(op(T.cluster, named("cluster")), "same");
+                assert.equal(op(T.cluster, shared("cluster")), "same");
             });
         }
 
@@ -1396,7 +1406,7 @@ describe("program (Pulumi mocks)", function () {
             assert.match(
                 refused[0],
                 new RegExp(
-                    `^${escaped(`${T.lb}::${named("lb")}: InvalidConfigurationRequest: ${named("public-1-id")}, ${named("public-2-id")}, ${named("load-balancer-id")} not in the load balancer's VPC vpc-default`)}`,
+                    `^${escaped(`${T.lb}::${shared("lb")}: InvalidConfigurationRequest: ${shared("public-1-id")}, ${shared("public-2-id")}, ${shared("load-balancer-id")} not in the load balancer's VPC vpc-default`)}`,
                 ),
             );
         });
@@ -1416,7 +1426,7 @@ describe("program (Pulumi mocks)", function () {
             assert.equal(lbStep(old, newVpcUp).op, "update");
             assert.match(
                 refusedUpdates(old, newVpcUp).join("\n"),
-                new RegExp(`${escaped(named("lb"))}: InvalidConfigurationRequest: .* not in the load balancer's VPC vpc-default`),
+                new RegExp(`${escaped(shared("lb"))}: InvalidConfigurationRequest: .* not in the load balancer's VPC vpc-default`),
             );
             // The path: a `pulumi up` with the VPC as it is changes nothing and records the trigger...
             assert.deepEqual(planSummary(planUpdate(old, defaultsUp)), []);
@@ -1442,13 +1452,13 @@ describe("program (Pulumi mocks)", function () {
         it("turning the domain on: HTTP turns into a redirect only once the HTTPS listener serves", async function () {
             const withDomain = await runUnderMocks({ set: { domainName: "calc.example.com" } });
             assert.ok(
-                withDomain.one(T.listener, named("http")).dependsOn.includes(`${T.listener}::${svcName}-https`),
+                withDomain.one(T.listener, shared("http")).dependsOn.includes(`${T.listener}::${sharedName}-https`),
                 "the redirect does not wait for HTTPS",
             );
-            assert.deepEqual(defaults.one(T.listener, named("http")).dependsOn, []);
+            assert.deepEqual(defaults.one(T.listener, shared("http")).dependsOn, []);
             const plan = planUpdate(defaults, withDomain);
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === named("http"))?.op, "update");
-            assert.equal(plan.find((s) => s.type === T.listener && s.name === named("https"))?.op, "create");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === shared("http"))?.op, "update");
+            assert.equal(plan.find((s) => s.type === T.listener && s.name === shared("https"))?.op, "create");
             assert.deepEqual(refusedUpdates(defaults, withDomain), []);
         });
     });
@@ -1557,13 +1567,13 @@ describe("program (Pulumi mocks)", function () {
                 changedResources(publicTasks, privateTasks).map(shortUrn),
                 [
                     `${T.service}::${svcName}-app`,
-                    `aws:ec2/eip:Eip::${svcName}-nat`,
-                    `${T.nat}::${svcName}-nat`,
-                    `${T.routeTable}::${svcName}-private`,
-                    `${T.subnet}::${svcName}-private-1`,
-                    `${T.subnet}::${svcName}-private-2`,
-                    `${T.routeAssoc}::${svcName}-private-1`,
-                    `${T.routeAssoc}::${svcName}-private-2`,
+                    `aws:ec2/eip:Eip::${sharedName}-nat`,
+                    `${T.nat}::${sharedName}-nat`,
+                    `${T.routeTable}::${sharedName}-private`,
+                    `${T.subnet}::${sharedName}-private-1`,
+                    `${T.subnet}::${sharedName}-private-2`,
+                    `${T.routeAssoc}::${sharedName}-private-1`,
+                    `${T.routeAssoc}::${sharedName}-private-2`,
                 ].sort(),
             );
         });

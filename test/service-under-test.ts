@@ -4,6 +4,7 @@
 // service a team runs (rename it, change its port or health path, and they
 // still pass). The calculator's own tests live with it, in app/test/.
 import { kindOf } from "../infra/declaration";
+import { sharedName } from "../infra/environment";
 import { readProject } from "../infra/project";
 import { services } from "../infra/services";
 
@@ -28,4 +29,12 @@ export const healthPath = service.container.healthCheckPath!;
 /** `s` with the regular expression characters escaped, to build a pattern around a name. */
 export function escaped(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The name the stack gives what its services share (its network, load balancer, cluster). */
+export { sharedName };
+
+/** A shared child's logical name: `shared-<child>`. */
+export function shared(child: string): string {
+    return `${sharedName}-${child}`;
 }

@@ -217,7 +217,7 @@ describe("template: adopting it", function () {
             try {
                 fs.appendFileSync(
                     path.join(copy, "infra", "services.ts"),
-                    "\nObject.assign(service, { container: { ...service.container, port: 80 } });\n",
+                    "\nObject.assign(services[0], { container: { ...services[0].container, port: 80 } });\n",
                 );
                 const message = await failureOf({ projectDir: copy });
                 assert.match(

@@ -224,7 +224,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             const program = require(programDir) as Record<string, unknown>;
             for (const [key, value] of Object.entries(program)) {
                 if (value === undefined) continue;
-                outputs[key] = await resolve(value);
+                // The runtime resolves a stack output's nested outputs too (an object of them, as `services`).
+                outputs[key] = await resolve(typeof value === "object" && !pulumi.Output.isInstance(value) ? pulumi.output(value) : value);
             }
             return program;
         });

@@ -33,7 +33,15 @@ describe("npm run new-service", function () {
         try {
             fs.mkdirSync(path.join(repo, "infra"));
             const s = parseNewService(["orders-api", "--port", "9191", "--health-path", "/ping"]);
-            assert.deepEqual(s, { name: "orders-api", port: 9191, healthPath: "/ping", dir: path.join("services", "orders-api") });
+            assert.deepEqual(s, {
+                name: "orders-api",
+                port: 9191,
+                healthPath: "/ping",
+                dir: path.join("services", "orders-api"),
+                kind: "public",
+                path: undefined,
+                calls: [],
+            });
             const written = writeNewService(s, repo);
             assert.deepEqual(
                 written.sort(),
@@ -46,7 +54,7 @@ describe("npm run new-service", function () {
             );
             const services = fs.readFileSync(path.join(repo, "infra", "services.ts"), "utf8");
             assert.match(services, /import \{ ordersApi \} from "\.\.\/services\/orders-api\/service";/);
-            assert.match(services, /export const service: ServiceDeclaration = ordersApi;/);
+            assert.match(services, /export const services: ServiceDeclaration\[\] = \[ordersApi\];/);
             const declaration = fs.readFileSync(path.join(repo, "services", "orders-api", "service.ts"), "utf8");
             assert.match(declaration, /from "\.\.\/\.\.\/infra\/declaration"/);
             assert.match(declaration, /port: 9191,/);
@@ -69,6 +77,32 @@ describe("npm run new-service", function () {
             assert.ok(context.includes("internal/greet/greet.go"), context.join("\n"));
             assert.ok(context.includes("main.go") && context.includes("go.mod"));
             assert.ok(!context.includes("NOTES.md"));
+        } finally {
+            fs.rmSync(repo, { recursive: true, force: true });
+        }
+    });
+
+    it("adds a service beside those listed whose folders are there, and drops a deleted sample's", function () {
+        const repo = fs.mkdtempSync(path.join(os.tmpdir(), "new-service-"));
+        try {
+            fs.mkdirSync(path.join(repo, "infra"));
+            fs.mkdirSync(path.join(repo, "app"));
+            fs.writeFileSync(path.join(repo, "app", "service.ts"), "");
+            fs.writeFileSync(
+                path.join(repo, "infra", "services.ts"),
+                'import { calculator } from "../app/service";\nimport { gone } from "../gone/service";\nimport { ServiceDeclaration } from "./declaration";\n\nexport const services: ServiceDeclaration[] = [calculator, gone];\n',
+            );
+            writeNewService(parseNewService(["ledger", "--port", "9090", "--kind", "internal", "--dir", "ledger"]), repo);
+            writeNewService(parseNewService(["web", "--path", "/web/*", "--calls", "ledger", "--dir", "web"]), repo);
+            const services = fs.readFileSync(path.join(repo, "infra", "services.ts"), "utf8");
+            assert.match(services, /export const services: ServiceDeclaration\[\] = \[calculator, ledger, web\];/);
+            assert.ok(!services.includes("gone"), services);
+            assert.match(fs.readFileSync(path.join(repo, "ledger", "service.ts"), "utf8"), /^ {4}kind: "internal",$/m);
+            const web = fs.readFileSync(path.join(repo, "web", "service.ts"), "utf8");
+            assert.match(web, /^ {4}route: \{ paths: \["\/web\/\*"\] \},$/m);
+            assert.match(web, /^ {4}calls: \["ledger"\],$/m);
+            assert.throws(() => parseNewService(["x", "--kind", "worker"]), /--kind worker: public .* or internal/);
+            assert.throws(() => parseNewService(["x", "--kind", "internal", "--path", "/x/*"]), /--path \/x\/\*: a path pattern .* for a public service/);
         } finally {
             fs.rmSync(repo, { recursive: true, force: true });
         }

@@ -72,7 +72,9 @@ export class Reader {
         const v = parseJson(raw);
         if (typeof v !== "object" || v === null || Array.isArray(v)) {
             const path = this.at(key).replace(/^[^:]*:/, "");
-            this.problems.push(`${this.at(key)} is not a map of names to values; set each with pulumi config set --path '${path}.NAME' VALUE`);
+            this.problems.push(
+                `${this.at(key)} is not a map of names to values; set each with pulumi config set --path '${path}.NAME' VALUE`,
+            );
             return {};
         }
         return v as Record<string, unknown>;
@@ -90,7 +92,9 @@ export function parseJson(raw: string): unknown {
 /** A value of a map as the CLI would pass a key of its own: text, numbers and booleans as text, maps as JSON. */
 export function asText(v: unknown): string | undefined {
     if (v === undefined || v === null) return undefined;
-    return typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return JSON.stringify(v);
 }
 
 /** Edit distance, ignoring case: how far a typo is from a key. */

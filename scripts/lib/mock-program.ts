@@ -132,9 +132,12 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             let result = await opts.mocks.newResource(args);
             const rec = byKey.get(`${args.type}::${args.name}`);
             if (args.type === "pulumi:index:Stash" && rec) result = await stashed(rec, result);
-            const moved = rec && !opts.preview ? rec.aliases.map((a) => opts.prior?.resources?.[a]).find((r) => r !== undefined) : undefined;
+            const moved =
+                rec && !opts.preview ? rec.aliases.map((a) => opts.prior?.resources?.[a]).find((r) => r !== undefined) : undefined;
             if (moved && !opts.prior?.resources?.[rec!.urn]) {
-                const kept = Object.fromEntries(identityKeys.filter((k) => moved.state?.[k] !== undefined).map((k) => [k, moved.state![k]]));
+                const kept = Object.fromEntries(
+                    identityKeys.filter((k) => moved.state?.[k] !== undefined).map((k) => [k, moved.state![k]]),
+                );
                 result = { id: moved.id ?? result.id, state: { ...result.state, ...kept } };
             }
             if (rec) {
@@ -261,7 +264,7 @@ function aliasUrn(
     const plain = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
     if (
         typeof alias === "string" ||
-        !plain(a.parent as unknown) ||
+        !plain(a.parent) ||
         a.stack !== undefined ||
         a.project !== undefined ||
         !plain(a.name) ||

@@ -171,7 +171,10 @@ export function environmentProblems(services: readonly ServiceDeclaration[]): st
         for (const target of d.calls ?? []) {
             const t = byName.get(target);
             if (target === d.name) problems.push(`${d.name}.calls: names the service itself`);
-            else if (!t) problems.push(`${d.name}.calls: ${target} is not a service of this stack (infra/services.ts lists ${[...byName.keys()].join(", ")})`);
+            else if (!t)
+                problems.push(
+                    `${d.name}.calls: ${target} is not a service of this stack (infra/services.ts lists ${[...byName.keys()].join(", ")})`,
+                );
             else if (kindOf(t) !== "internal") {
                 problems.push(
                     `${d.name}.calls: ${target} is ${kindOf(t) === "worker" ? "a worker, which nothing calls" : "public: call it at its URL, through the load balancer"}; only an internal service is called by name`,

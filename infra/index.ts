@@ -9,7 +9,15 @@ import * as path from "path";
 
 import { AccessLogBucket, accessLogPrefix } from "./access-logs";
 import { ConfigError, SecretSetting, ServiceSettings, StackConfig, loadConfig } from "./config";
-import { DeclarationError, ServiceDeclaration, declarationProblems, environmentProblems, internalUrl, kindOf, urlVariable } from "./declaration";
+import {
+    DeclarationError,
+    ServiceDeclaration,
+    declarationProblems,
+    environmentProblems,
+    internalUrl,
+    kindOf,
+    urlVariable,
+} from "./declaration";
 import { ServiceDomain, isPullRequestStack, stackDomainName } from "./domain";
 import { requireCli } from "./engine";
 import { Environment, sharedName } from "./environment";
@@ -177,7 +185,9 @@ const deployed = services.map((d) => {
                 secrets: { ...d.container.secrets, ...secretSources(settings.secrets) },
             },
             secretsKmsKeyArn: config.secretsKmsKeyArn,
-            roleBoundary: config.rolePermissionsBoundary ? { policyArn: config.rolePermissionsBoundary, path: rolePath(project) } : undefined,
+            roleBoundary: config.rolePermissionsBoundary
+                ? { policyArn: config.rolePermissionsBoundary, path: rolePath(project) }
+                : undefined,
             alarms: alarmsFor(settings, config, publicServices.length === 1),
             cpu: settings.cpu,
             memory: settings.memory,
@@ -232,7 +242,11 @@ function serviceOutputs(s: (typeof deployed)[number]) {
     return {
         kind: kindOf(d),
         ...(kindOf(d) === "public" && environment.url
-            ? { url: d.route?.paths?.length ? environment.url.apply((u) => `${u}${d.route!.paths![0].replace(/[*?].*$/, "")}`) : environment.url }
+            ? {
+                  url: d.route?.paths?.length
+                      ? environment.url.apply((u) => `${u}${d.route!.paths![0].replace(/[*?].*$/, "")}`)
+                      : environment.url,
+              }
             : {}),
         ...(kindOf(d) === "internal" ? { internalUrl: internalUrl({ ...d, container: { ...d.container, port: portOf(d) } }) } : {}),
         imageRef: image.imageRef,

@@ -4,7 +4,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-
 import { Children, NamingArgs, componentAliases } from "./naming";
 
 /** Where the stack runs: the account's default VPC, a new one, or one the team has. */

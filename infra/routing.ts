@@ -47,7 +47,8 @@ export function routeProblems(route: Route): string[] {
         if (values.length > 3) problems.push(`route.${field}: ${values.length} values; a rule's condition takes 3 at most`);
         for (const v of values) {
             if (v.length > 128) problems.push(`route.${field} ${JSON.stringify(v)}: ${v.length} characters, 128 at most`);
-            else if (!pattern.test(v)) problems.push(`route.${field} ${JSON.stringify(v)}: not a pattern the load balancer takes, such as ${example}`);
+            else if (!pattern.test(v))
+                problems.push(`route.${field} ${JSON.stringify(v)}: not a pattern the load balancer takes, such as ${example}`);
         }
         if (new Set(values).size !== values.length) problems.push(`route.${field}: names one value twice`);
     }
@@ -91,7 +92,10 @@ export function ruleConditions(route: Route): { pathPattern?: { values: string[]
 
 /** Whether a request (host, path) matches a pattern as the load balancer matches it: * any characters, ? one. */
 export function matchesPattern(pattern: string, value: string, caseSensitive: boolean): boolean {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const source = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${source}$`, caseSensitive ? "" : "i").test(value);
 }
 

@@ -255,7 +255,12 @@ export const executeCommandPolicy = JSON.stringify({
         {
             Sid: "EcsExec",
             Effect: "Allow",
-            Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+            Action: [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ],
             Resource: "*",
         },
     ],
@@ -608,14 +613,26 @@ export function kindProblems(a: { kind: ServiceKind; route?: Route; container: C
     const c = a.container;
     const problems: string[] = [];
     if (a.kind === "worker") {
-        if (c.port !== undefined) problems.push(`container.port: a worker has no port (nothing reaches it); make it internal or public to serve one`);
-        if (c.healthCheckPath !== undefined) problems.push(`container.healthCheckPath: a worker has no load balancer to ask it; its container's own check (healthCheckCommand) is its health`);
-        if (!c.healthCheckCommand) problems.push(`container.healthCheckCommand: a worker's health is its container's own check, such as ["CMD", "/app", "healthcheck"]`);
+        if (c.port !== undefined)
+            problems.push(`container.port: a worker has no port (nothing reaches it); make it internal or public to serve one`);
+        if (c.healthCheckPath !== undefined)
+            problems.push(
+                `container.healthCheckPath: a worker has no load balancer to ask it; its container's own check (healthCheckCommand) is its health`,
+            );
+        if (!c.healthCheckCommand)
+            problems.push(
+                `container.healthCheckCommand: a worker's health is its container's own check, such as ["CMD", "/app", "healthcheck"]`,
+            );
     } else {
-        if (c.port === undefined) problems.push(`container.port: a${a.kind === "internal" ? "n internal" : " public"} service listens on one`);
-        if (a.kind === "public" && c.healthCheckPath === undefined) problems.push(`container.healthCheckPath: the load balancer's health check asks a public service for it`);
+        if (c.port === undefined)
+            problems.push(`container.port: a${a.kind === "internal" ? "n internal" : " public"} service listens on one`);
+        if (a.kind === "public" && c.healthCheckPath === undefined)
+            problems.push(`container.healthCheckPath: the load balancer's health check asks a public service for it`);
     }
-    if (a.kind !== "public" && a.route !== undefined) problems.push(`route: only a public service has one (a${a.kind === "worker" ? " worker" : "n internal service"} is not on the load balancer)`);
+    if (a.kind !== "public" && a.route !== undefined)
+        problems.push(
+            `route: only a public service has one (a${a.kind === "worker" ? " worker" : "n internal service"} is not on the load balancer)`,
+        );
     if (a.route) problems.push(...routeProblems(a.route));
     return problems;
 }

@@ -74,7 +74,10 @@ export function parseNewService(argv: string[]): NewService {
     if (route !== undefined && (kind !== "public" || !route.startsWith("/"))) {
         problems.push(`--path ${route}: a path pattern such as /${name}/*, for a public service`);
     }
-    const calls = (parsed.values.calls ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+    const calls = (parsed.values.calls ?? "")
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
     for (const c of calls) if (serviceNameProblems(c).length > 0) problems.push(`--calls ${c}: not a service's name`);
     if (problems.length) throw new Error(`${problems.join("\n")}\n${usage}`);
     return { name, port, healthPath, dir, kind: kind as NewService["kind"], path: route, calls };
@@ -156,7 +159,9 @@ function main(): number {
         return 2;
     }
     const written = writeNewService(s);
-    const listed = /services: ServiceDeclaration\[\] = \[([^\]]*)\]/.exec(fs.readFileSync(path.join(root, "infra", "services.ts"), "utf8"))?.[1];
+    const listed = /services: ServiceDeclaration\[\] = \[([^\]]*)\]/.exec(
+        fs.readFileSync(path.join(root, "infra", "services.ts"), "utf8"),
+    )?.[1];
     process.stderr.write(
         [
             `new-service: ${s.name} in ${s.dir}/ (port ${s.port}, health ${s.healthPath}):`,

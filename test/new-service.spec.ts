@@ -102,7 +102,10 @@ describe("npm run new-service", function () {
             assert.match(web, /^ {4}route: \{ paths: \["\/web\/\*"\] \},$/m);
             assert.match(web, /^ {4}calls: \["ledger"\],$/m);
             assert.throws(() => parseNewService(["x", "--kind", "worker"]), /--kind worker: public .* or internal/);
-            assert.throws(() => parseNewService(["x", "--kind", "internal", "--path", "/x/*"]), /--path \/x\/\*: a path pattern .* for a public service/);
+            assert.throws(
+                () => parseNewService(["x", "--kind", "internal", "--path", "/x/*"]),
+                /--path \/x\/\*: a path pattern .* for a public service/,
+            );
         } finally {
             fs.rmSync(repo, { recursive: true, force: true });
         }

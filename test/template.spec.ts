@@ -153,7 +153,10 @@ describe("template: adopting it", function () {
                 () =>
                     new WebService(
                         "bad",
-                        serviceArgs({ port: 80, user: "0", environment: { PORT: "1" }, secrets: { "A-B": { valueFrom: ssmArn } } }, noEnvironment),
+                        serviceArgs(
+                            { port: 80, user: "0", environment: { PORT: "1" }, secrets: { "A-B": { valueFrom: ssmArn } } },
+                            noEnvironment,
+                        ),
                     ),
                 (err: Error) =>
                     /port 80: a TCP port from 1024/.test(err.message) &&
@@ -453,7 +456,13 @@ describe("template: adopting it", function () {
 function testEnvironment(name: string, opts: pulumi.ComponentResourceOptions): Environment {
     return new Environment(
         name,
-        { vpcId: "vpc-default", loadBalancerSubnetIds: ["subnet-a", "subnet-b"], loadBalancer: true, serviceConnect: false, containerInsights: false },
+        {
+            vpcId: "vpc-default",
+            loadBalancerSubnetIds: ["subnet-a", "subnet-b"],
+            loadBalancer: true,
+            serviceConnect: false,
+            containerInsights: false,
+        },
         opts,
     );
 }
@@ -467,7 +476,11 @@ const noEnvironment: ServiceEnvironment = {
 };
 
 /** A WebService's arguments for a component test, with a contract of its own. */
-function serviceArgs(container: Partial<Container>, env: Environment | ServiceEnvironment, more: Partial<WebServiceArgs> = {}): WebServiceArgs {
+function serviceArgs(
+    container: Partial<Container>,
+    env: Environment | ServiceEnvironment,
+    more: Partial<WebServiceArgs> = {},
+): WebServiceArgs {
     return {
         project,
         stack: "test",

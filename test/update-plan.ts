@@ -170,7 +170,9 @@ export function planUpdate(live: Run, next: Run): Step[] {
         if (!found) continue;
         const other = claimedBy.get(found);
         if (other) {
-            throw new Error(`Duplicate resource alias '${found}' applied to resource with URN '${r.urn}' conflicting with resource with URN '${other}'`);
+            throw new Error(
+                `Duplicate resource alias '${found}' applied to resource with URN '${r.urn}' conflicting with resource with URN '${other}'`,
+            );
         }
         claimedBy.set(found, r.urn);
         oldUrnOf.set(r.urn, found);

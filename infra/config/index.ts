@@ -149,7 +149,9 @@ export function loadConfig(
                     `${project}:services.${name}: no service of this stack is named ${name}; did you mean ${closest(name, names)}? (infra/services.ts declares ${names.join(", ")})`,
                 );
             } else if (typeof v !== "object" || v === null || Array.isArray(v)) {
-                problems.push(`${project}:services.${name} is not a map of settings; set each with pulumi config set --path 'services.${name}.KEY' VALUE`);
+                problems.push(
+                    `${project}:services.${name} is not a map of settings; set each with pulumi config set --path 'services.${name}.KEY' VALUE`,
+                );
             } else {
                 for (const key of Object.keys(v).filter((k) => !(serviceKeys as readonly string[]).includes(k))) {
                     problems.push(
@@ -176,17 +178,14 @@ export function loadConfig(
             const settings = typeof mine === "object" && mine !== null && !Array.isArray(mine) ? (mine as Record<string, unknown>) : {};
             const values: Values = {
                 get: (key) =>
-                    key in settings
-                        ? asText(settings[key])
-                        : declared.length > 1 && key in unset
-                          ? unset[key]
-                          : source.get(key),
+                    key in settings ? asText(settings[key]) : declared.length > 1 && key in unset ? unset[key] : source.get(key),
                 at: (key) => (key in settings ? `${project}:services.${d.name}.${key}` : `${project}:${key}`),
             };
             const found: string[] = [];
             services[d.name] = readServiceSettings(new Reader(values, found), {
                 reservedNames: d.reservedNames,
-                secretsAreSecret: "secrets" in settings ? secretKeys.includes(`${project}:services`) : secretKeys.includes(`${project}:secrets`),
+                secretsAreSecret:
+                    "secrets" in settings ? secretKeys.includes(`${project}:services`) : secretKeys.includes(`${project}:secrets`),
             });
             // The stack's own values were checked once already: a service adds only what is its own.
             for (const p of found) if (!problems.includes(p)) problems.push(p);
@@ -204,7 +203,11 @@ export function loadConfig(
             `${r.at("secretsKmsKeyArn")} is ${JSON.stringify(kmsRaw)}; it accepts a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; an alias cannot be granted decrypt) or "" when the secrets use AWS-managed keys`,
         );
     }
-    if (kmsRaw !== "" && Object.values(services).every((s) => Object.keys(s.secrets).length === 0) && Object.keys(defaults.secrets).length === 0) {
+    if (
+        kmsRaw !== "" &&
+        Object.values(services).every((s) => Object.keys(s.secrets).length === 0) &&
+        Object.keys(defaults.secrets).length === 0
+    ) {
         r.problems.push(
             `${r.at("secretsKmsKeyArn")} is set, but ${r.at("secrets")} names none; it is the key the secrets are encrypted with`,
         );

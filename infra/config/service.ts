@@ -145,7 +145,9 @@ export function readServiceSettings(r: Reader, options: ServiceReadOptions): Ser
                 `${at}: ${JSON.stringify(name)} is not an environment variable name; it accepts letters, digits and _, not starting with a digit`,
             );
         } else if (reserved.has(name)) {
-            problems.push(`${at}: ${name} is set by the service itself (its contract sets ${[...reserved].join(", ")}); choose another name`);
+            problems.push(
+                `${at}: ${name} is set by the service itself (its contract sets ${[...reserved].join(", ")}); choose another name`,
+            );
         } else if (setByEcs.test(name)) {
             problems.push(`${at}: ${name} is set by ECS in every task; choose another name`);
         } else {

@@ -16,6 +16,7 @@ import { parseArgs as parseArgv } from "util";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError, loadConfig, mapConfigSource } from "../infra/config";
+import { webServiceType } from "../infra/service";
 import { services } from "../infra/services";
 import {
     DockerError,
@@ -31,6 +32,7 @@ import {
     tail,
 } from "./lib/docker";
 import { engine } from "./lib/engine";
+import { Target, routeTable, startRouter } from "./lib/local-router";
 import { poll } from "./lib/poll";
 import { FakeWorld, defaultWorld, fakeAws } from "./lib/fake-aws";
 import { ProgramError, ProgramRun, runProgram } from "./lib/mock-program";
@@ -81,9 +83,14 @@ interface Args {
     /** BuildKit's whole log, and the health checks' lines among the followed logs. */
     verbose: boolean;
     set: Record<string, string>;
+    /** Run this service alone. */
+    service?: string;
+    /** The router's port, for a stack of several services (the load balancer's, here). */
+    port: number;
 }
 
-const usage = "usage: npm start -s -- [--stack NAME] [--config-file PATH] [-c|--config key=value]... [--check] [--json] [--verbose]";
+const usage =
+    "usage: npm start -s -- [--stack NAME] [--config-file PATH] [-c|--config key=value]... [--service NAME] [--port N] [--check] [--json] [--verbose]";
 
 export class UsageError extends Error {}
 
@@ -100,13 +107,19 @@ export function parseArgs(argv: string[]): Args {
                 check: { type: "boolean", default: false },
                 json: { type: "boolean", default: false },
                 verbose: { type: "boolean", short: "v", default: false },
+                service: { type: "string" },
+                port: { type: "string", default: "8000" },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
     } catch (err) {
         throw new UsageError(`${(err as Error).message}\n${usage}`);
     }
-    const { stack, config, check, json, verbose, help } = parsed.values;
+    const { stack, config, check, json, verbose, help, service } = parsed.values;
+    const port = Number(parsed.values.port);
+    if (!/^\d+$/.test(parsed.values.port) || port < 1024 || port > 65535) {
+        throw new UsageError(`--port ${parsed.values.port}: the router's port, 1024 to 65535\n${usage}`);
+    }
     const configFile = parsed.values["config-file"];
     if (help) throw new UsageError(usage);
     const set: Record<string, string> = {};
@@ -115,7 +128,7 @@ export function parseArgs(argv: string[]): Args {
         if (eq <= 0) throw new UsageError(`-c takes key=value, got ${JSON.stringify(kv)}\n${usage}`);
         set[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
-    return { stack, configFile, check, json, verbose, set };
+    return { stack, configFile, check, json, verbose, set, service, port };
 }
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -242,13 +255,6 @@ function shortType(type: string): string {
     const [pkg, module, name] = type.split(":");
     const group = module.split("/")[0];
     return `${group === "index" ? pkg : group}.${name}`;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON
-function inputsOf(run: ProgramRun, type: string): any {
-    const found = run.resources.filter((r) => r.type === type);
-    if (found.length !== 1) throw new Error(`the program made ${found.length} ${type}, expected one`);
-    return found[0].inputs;
 }
 
 const hostArchitecture = process.arch === "arm64" ? "ARM64" : "X86_64";
@@ -416,6 +422,223 @@ export async function waitHealthy(name: string, url: string, matcher: string, ti
     );
 }
 
+/** A service of the run, as npm start runs it: its task definition, its container, and its target group if public. */
+interface Unit {
+    name: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON
+    task: any;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the container definition ECS takes
+    def: any;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are loosely typed JSON
+    tg?: any;
+    tgArn?: string;
+    /** Whether the stack's other services call it by name (Service Connect). */
+    internal: boolean;
+}
+
+/** Each service the program made, by its component (its children's parent). */
+function unitsOf(run: ProgramRun): Unit[] {
+    return run.resources
+        .filter((r) => r.type === webServiceType)
+        .map((component) => {
+            const mine = (type: string) =>
+                run.resources.filter((r) => r.type === type && r.parent === `${webServiceType}::${component.name}`);
+            const [task] = mine(T.taskDef);
+            const [tg] = mine(T.tg);
+            const [service] = mine("aws:ecs/service:Service");
+            const internal = Boolean(
+                service?.inputs.serviceConnectConfiguration &&
+                (service.inputs.serviceConnectConfiguration as { services?: unknown[] }).services,
+            );
+            return {
+                name: component.name,
+                task: task.inputs,
+                def: (JSON.parse(String(task.inputs.containerDefinitions)) as unknown[])[0],
+                tg: tg?.inputs,
+                tgArn: tg?.state?.arn as string | undefined,
+                internal,
+            };
+        });
+}
+
+/** Waits for Docker's verdict on the container's own health check (the task definition's); fails if it exits or turns unhealthy. */
+async function waitContainerHealthy(name: string, timeoutMs: number): Promise<void> {
+    await poll(
+        async () => {
+            const state = (await engine("GET", `/containers/${name}/json`)).State;
+            if (!state.Running) {
+                throw new Fatal(
+                    `${name} exited (code ${state.ExitCode}) before turning healthy; its last lines:\n${await containerLogs(name)}`,
+                );
+            }
+            const health = state.Health?.Status;
+            if (health === "unhealthy") throw new Fatal(`${name}'s own health check failed; its last lines:\n${await containerLogs(name)}`);
+            return health === "healthy" || health === undefined ? true : undefined;
+        },
+        {
+            timeoutMs,
+            intervalMs: 200,
+            timedOut: async () =>
+                new Fatal(`${name} did not turn healthy within ${timeoutMs / 1000}s; its last lines:\n${await containerLogs(name)}`),
+        },
+    );
+}
+
+/**
+ * Every service of the stack on this machine: a container each (host networking, so each on its
+ * own port; the internal ones found by name, as Service Connect names them, through /etc/hosts
+ * entries for 127.0.0.1), and the router on --port playing the load balancer's listener rules.
+ * Ctrl-C stops and removes them all.
+ */
+async function runEnvironment(
+    run: ProgramRun,
+    units: Unit[],
+    args: Args,
+    env: DockerEnv,
+    project: string,
+    secretValues: Record<string, string>,
+    local: LocalAws,
+): Promise<number> {
+    const outputs: Record<string, unknown> = JSON.parse(JSON.stringify(run.outputs));
+    const routerUrl = `http://127.0.0.1:${args.port}`;
+    const own = outputs.services as Record<string, Record<string, unknown>>;
+    const awsUrl = typeof outputs.url === "string" ? outputs.url : "";
+    if (outputs.url !== undefined) outputs.url = routerUrl;
+    for (const o of Object.values(own)) if (typeof o.url === "string") o.url = o.url.replace(awsUrl, routerUrl);
+
+    const foreign = units.filter((u) => (u.task.runtimePlatform?.cpuArchitecture ?? "X86_64") !== hostArchitecture);
+    if (foreign.length > 0) {
+        say(
+            `${foreign.map((u) => u.name).join(", ")} run on another architecture than this ${hostArchitecture} machine's, and npm start runs no emulation: nothing is started.`,
+        );
+        say(`built and pushed: ${local.pushed.map((p) => `${p.ref} (${p.platform})`).join(", ")}`);
+        report(outputs, args, `Not run: containers of another architecture; and ${modelled}.`);
+        return 0;
+    }
+    const portOf = (u: Unit) => u.def.portMappings?.[0]?.containerPort as number | undefined;
+    const byPort = new Map<number, string>();
+    for (const u of units) {
+        const p = portOf(u);
+        if (p === undefined) continue;
+        if (byPort.has(p) || p === args.port) {
+            throw new Fatal(
+                `${u.name} and ${byPort.get(p) ?? "the router"} both listen on ${p}, and here they share 127.0.0.1; give one another port: -c 'services={"${u.name}":{"containerPort":NNNN}}' (or --port for the router)`,
+            );
+        }
+        byPort.set(p, u.name);
+    }
+    for (const p of [args.port, ...byPort.keys()]) {
+        if (await portInUse(p))
+            throw new Fatal(`port ${p} on 127.0.0.1 is in use (${byPort.get(p) ?? "the router"} listens there); stop what holds it`);
+    }
+    const byTargetGroup = new Map(units.filter((u) => u.tgArn).map((u) => [u.tgArn!, { service: u.name, port: portOf(u)! }]));
+    const table = run.resources.some((r) => r.type === "aws:lb/listener:Listener") ? routeTable(run, byTargetGroup) : undefined;
+
+    const labels = { "com.pulumi.project": project, "com.pulumi.stack": args.stack, "com.pulumi.local": "true" };
+    const hosts = units.filter((u) => u.internal).map((u) => `${u.name}:127.0.0.1`);
+    const nameOf = (u: Unit) => `${project}-${args.stack}-${u.name}`;
+    const logs: ChildProcess[] = [];
+    let router: import("http").Server | undefined;
+    let stopping: Promise<void> | undefined;
+    const teardown = () =>
+        (stopping ??= (async () => {
+            router?.close();
+            for (const l of logs) l.kill();
+            await Promise.all(
+                units.map(async (u) => {
+                    const t = u.def.stopTimeout ?? 30;
+                    try {
+                        await engine("POST", `/containers/${nameOf(u)}/stop?t=${t}`, undefined, (t + 10) * 1000);
+                    } catch {
+                        // already stopped
+                    }
+                    await removeContainer(nameOf(u));
+                }),
+            );
+            say(`removed ${units.map(nameOf).join(", ")}: nothing is left running`);
+        })());
+    const onSignal = () => void teardown().then(() => process.exit(0));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+
+    try {
+        for (const u of units) {
+            await removeContainer(nameOf(u)); // left over from a run that was killed
+            await engine("POST", `/images/create?fromImage=${encodeURIComponent(u.def.image)}`);
+            const spec = containerSpec(u.def, u.task, { ...labels, "com.pulumi.service": u.name }, secretValues);
+            spec.HostConfig.ExtraHosts = hosts;
+            await engine("POST", `/containers/create?name=${encodeURIComponent(nameOf(u))}`, spec);
+            await engine("POST", `/containers/${nameOf(u)}/start`);
+            say(`started ${nameOf(u)} from ${u.def.image}`);
+        }
+        await Promise.all(
+            units.map(async (u) => {
+                if (u.tg) {
+                    const healthUrl = `http://127.0.0.1:${portOf(u)}${u.tg.healthCheck?.path ?? "/"}`;
+                    await waitHealthy(nameOf(u), healthUrl, u.tg.healthCheck?.matcher ?? "200", 60_000);
+                    say(
+                        `healthy: ${u.name}: ${healthUrl} answers ${u.tg.healthCheck?.matcher ?? "200"}, as its target group's health check wants`,
+                    );
+                } else {
+                    await waitContainerHealthy(nameOf(u), 60_000);
+                    say(`healthy: ${u.name}: its own health check (${(u.def.healthCheck?.command ?? []).join(" ")}) passes`);
+                }
+            }),
+        );
+        if (table) {
+            router = await startRouter(table, args.port);
+            const describe = (t: Target) => ("fixed" in t ? `answers ${t.fixed.statusCode}` : `-> ${t.service}`);
+            say(`router on ${routerUrl}, as the load balancer's listener:`);
+            for (const r of table.rules)
+                say(
+                    `  ${r.priority}: ${[...r.hosts.map((h) => `host ${h}`), ...r.paths.map((p) => `path ${p}`)].join(", ")} ${describe(r.target)}`,
+                );
+            say(`  default ${describe(table.default)}`);
+        }
+        if (args.check) {
+            await teardown();
+            process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
+            return 0;
+        }
+        report(outputs, args, `Modelled, not run: ${modelled}.`);
+        say(`serving at ${routerUrl}; Ctrl-C stops and removes the containers. Their logs follow:`);
+        for (const u of units) {
+            const l = spawn(env.docker, ["logs", "--follow", nameOf(u)], {
+                env: { ...process.env, DOCKER_HOST: env.dockerHost },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            logs.push(l);
+            const healthPath = u.tg?.healthCheck?.path;
+            for (const stream of [l.stdout, l.stderr]) {
+                let pending = "";
+                stream.setEncoding("utf8").on("data", (d: string) => {
+                    const lines = (pending + d).split("\n");
+                    pending = lines.pop() ?? "";
+                    for (const line of lines)
+                        if (args.verbose || !healthPath || !isHealthCheckLine(line, healthPath)) say(`${u.name} | ${line}`);
+                });
+            }
+        }
+        // Runs until a signal, or until a service stops by itself (a failure, as ECS would see it).
+        return await new Promise<number>((resolve) => {
+            for (const u of units) {
+                void engine("POST", `/containers/${nameOf(u)}/wait?condition=not-running`, undefined, 2 ** 31 - 1).then(
+                    async (w: { StatusCode?: number } | undefined) => {
+                        if (stopping) return;
+                        say(`${u.name} exited by itself (code ${w?.StatusCode}); its last lines:\n${await containerLogs(nameOf(u))}`);
+                        await teardown();
+                        resolve(1);
+                    },
+                    () => undefined,
+                );
+            }
+        });
+    } catch (err) {
+        await teardown();
+        throw err;
+    }
+}
+
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
     const project = readProject();
@@ -455,7 +678,18 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     process.env.GO_IMAGE = env.goImage;
 
     // The port the task listens on: the stack's containerPort over the service's declared one.
-    const listenPort = Number(config[`${project.name}:containerPort`]) || services[0].container.port!;
+    if (args.service !== undefined && !services.some((d) => d.name === args.service)) {
+        throw new Fatal(
+            `--service ${args.service}: no service of this stack is named so (infra/services.ts lists ${services.map((d) => d.name).join(", ")})`,
+        );
+    }
+    // One service runs straight on its port; several, behind the router on --port.
+    const many = args.service === undefined && services.length > 1;
+    const listenPort = many
+        ? args.port
+        : Number(config[`${project.name}:containerPort`]) ||
+          (services.find((d) => d.name === args.service) ?? services[0]).container.port ||
+          args.port;
     const local = new LocalAws(env, args.stack, listenPort, localWorld(config, project.name), args.verbose);
     say(`running the program in infra/ for stack "${args.stack}" (AWS modelled locally, Docker real); its resources:`);
     let run: ProgramRun;
@@ -471,12 +705,18 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
         throw err;
     }
 
-    const outputs: Record<string, unknown> = { ...run.outputs };
+    const units = unitsOf(run);
+    if (many) return runEnvironment(run, units, args, env, project.name, secrets.values, local);
+    const unit = units.find((u) => u.name === (args.service ?? units[0].name))!;
+
+    const outputs: Record<string, unknown> = args.service
+        ? { ...(run.outputs.services as Record<string, Record<string, unknown>>)[unit.name] }
+        : { ...run.outputs };
     const url = () => String(outputs.url);
-    const task = inputsOf(run, T.taskDef);
-    const [def] = JSON.parse(task.containerDefinitions);
-    const tg = inputsOf(run, T.tg);
-    const port = def.portMappings[0].containerPort as number;
+    const task = unit.task;
+    const def = unit.def;
+    const tg = unit.tg ?? {};
+    const port = (def.portMappings?.[0]?.containerPort as number | undefined) ?? 0;
     const localUrl = `http://127.0.0.1:${port}`;
     if (outputs.url !== localUrl) {
         say(`note: on AWS the stack serves ${String(outputs.url)}; here the container serves ${localUrl}`);
@@ -495,12 +735,12 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
         return 0;
     }
 
-    if (await portInUse(port)) {
+    if (port > 0 && (await portInUse(port))) {
         throw new Fatal(`port ${port} on 127.0.0.1 is in use, and the task's container listens there (host networking).
 Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`);
     }
 
-    const name = `${project.name}-${args.stack}`;
+    const name = args.service ? `${project.name}-${args.stack}-${unit.name}` : `${project.name}-${args.stack}`;
     const labels = { "com.pulumi.project": project.name, "com.pulumi.stack": args.stack, "com.pulumi.local": "true" };
     await removeContainer(name); // left over from a run that was killed
 
@@ -545,9 +785,20 @@ Stop what holds it, or run on another port: npm start -- -c containerPort=NNNN`)
         await created;
         if (interrupted) return await new Promise<number>(() => undefined); // onSignal exits
         await engine("POST", `/containers/${name}/start`);
-        const healthUrl = `http://127.0.0.1:${port}${tg.healthCheck?.path ?? "/"}`;
-        await waitHealthy(name, healthUrl, tg.healthCheck?.matcher ?? "200", 60_000);
-        say(`healthy: ${healthUrl} answers ${tg.healthCheck?.matcher ?? "200"}, as the load balancer's health check wants`);
+        if (!unit.tg) {
+            // No load balancer asks it: its container's own check is its health, as ECS takes it.
+            await waitContainerHealthy(name, 60_000);
+            say(`healthy: ${unit.name}'s own health check (${(def.healthCheck?.command ?? []).join(" ")}) passes`);
+            if (args.check) {
+                await teardown();
+                process.stdout.write(JSON.stringify(outputs, null, 2) + "\n");
+                return 0;
+            }
+        } else {
+            const healthUrl = `http://127.0.0.1:${port}${tg.healthCheck?.path ?? "/"}`;
+            await waitHealthy(name, healthUrl, tg.healthCheck?.matcher ?? "200", 60_000);
+            say(`healthy: ${healthUrl} answers ${tg.healthCheck?.matcher ?? "200"}, as the load balancer's health check wants`);
+        }
 
         if (args.check) {
             // One request through the stack's URL, as a client would make it: the health check's path.

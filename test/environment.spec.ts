@@ -14,8 +14,8 @@ import { routePriority, routeMatches } from "../infra/routing";
 import { webServiceType } from "../infra/service";
 import { Run, runUncached, shortUrn } from "../scripts/lib/harness";
 import type { RecordedResource } from "../scripts/lib/mock-program";
-import { parseNewService, writeNewService } from "../scripts/new-service";
 import { effectiveConfig } from "../scripts/lib/stack-config";
+import { addExamples, added, ledger, web, worker } from "./examples";
 import { copyRepository } from "./repo-copy";
 import { planUpdate, refusedUpdates } from "./update-plan";
 import { service as first } from "./service-under-test";
@@ -33,26 +33,6 @@ const T = {
     policy: "aws:appautoscaling/policy:Policy",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 };
-const web = "example-web";
-const ledger = "example-ledger";
-const worker = "example-worker";
-const added = [web, ledger, worker];
-
-/** Adds the three example services to a copy of the repository: a worker is the scaffold's service without its port. */
-function addExamples(copy: string): void {
-    writeNewService(parseNewService([ledger, "--port", "9090", "--kind", "internal", "--dir", "examples/ledger"]), copy);
-    writeNewService(parseNewService([web, "--port", "8181", "--path", "/web/*", "--calls", ledger, "--dir", "examples/web"]), copy);
-    writeNewService(parseNewService([worker, "--dir", "examples/worker"]), copy);
-    const declaration = path.join(copy, "examples", "worker", "service.ts");
-    fs.writeFileSync(
-        declaration,
-        fs
-            .readFileSync(declaration, "utf8")
-            .replace('    target: "runtime",', '    kind: "worker",\n    target: "runtime",')
-            .replace(/^ {8}port: \d+,\n {8}healthCheckPath: "[^"]+",\n/m, ""),
-    );
-}
-
 describe("an environment of several services", function () {
     this.timeout(240_000);
     let copy: string;

@@ -266,7 +266,11 @@ function outputTable(outputs: Record<string, unknown>): string {
     return [
         `Current stack outputs (${keys.length}):`,
         `    ${"OUTPUT".padEnd(width)}VALUE`,
-        ...keys.map((k) => `    ${k.padEnd(width)}${String(outputs[k])}`),
+        // As the CLI prints them: a map of outputs (services) as JSON.
+        ...keys.map((k) => {
+            const v = outputs[k];
+            return `    ${k.padEnd(width)}${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`;
+        }),
     ].join("\n");
 }
 
@@ -718,9 +722,11 @@ Bring one up with: eval "$(scripts/docker-env.sh)"  (as root on Debian it instal
     const tg = unit.tg ?? {};
     const port = (def.portMappings?.[0]?.containerPort as number | undefined) ?? 0;
     const localUrl = `http://127.0.0.1:${port}`;
-    if (outputs.url !== localUrl) {
+    const own = (outputs.services as Record<string, Record<string, unknown>> | undefined)?.[unit.name];
+    if (port > 0 && outputs.url !== localUrl) {
         say(`note: on AWS the stack serves ${String(outputs.url)}; here the container serves ${localUrl}`);
         outputs.url = localUrl;
+        if (own?.url !== undefined) own.url = localUrl;
     }
 
     const arch = task.runtimePlatform?.cpuArchitecture ?? "X86_64";

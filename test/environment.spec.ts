@@ -15,7 +15,7 @@ import { webServiceType } from "../infra/service";
 import { Run, runUncached, shortUrn } from "../scripts/lib/harness";
 import type { RecordedResource } from "../scripts/lib/mock-program";
 import { effectiveConfig } from "../scripts/lib/stack-config";
-import { addExamples, added, ledger, web, worker } from "./examples";
+import { addExamples, added, ledger, ports, web, worker } from "./examples";
 import { copyRepository } from "./repo-copy";
 import { planUpdate, refusedUpdates } from "./update-plan";
 import { service as first } from "./service-under-test";
@@ -80,7 +80,7 @@ describe("an environment of several services", function () {
     it("the internal service is found by name through Service Connect, and only its caller may reach its port", function () {
         const sc = (s: string) => of(together, T.service, s)[0].inputs.serviceConnectConfiguration;
         assert.deepEqual(sc(ledger).services, [
-            { portName: "http", discoveryName: ledger, clientAlias: [{ port: 9090, dnsName: ledger }] },
+            { portName: "http", discoveryName: ledger, clientAlias: [{ port: ports.ledger, dnsName: ledger }] },
         ]);
         assert.equal(sc(web).enabled, true);
         assert.equal(sc(web).services, undefined, "a caller is a client only");
@@ -88,14 +88,14 @@ describe("an environment of several services", function () {
         const env = JSON.parse(of(together, T.taskDef, web)[0].inputs.containerDefinitions)[0].environment;
         assert.deepEqual(
             env.find((e: { name: string }) => e.name === "EXAMPLE_LEDGER_URL"),
-            { name: "EXAMPLE_LEDGER_URL", value: `http://${ledger}:9090` },
+            { name: "EXAMPLE_LEDGER_URL", value: `http://${ledger}:${ports.ledger}` },
         );
         const [ledgerTasks] = together.all("aws:ec2/securityGroup:SecurityGroup").filter((g) => g.name === `${ledger}-tasks`);
         const [webTasks] = together.all("aws:ec2/securityGroup:SecurityGroup").filter((g) => g.name === `${web}-tasks`);
         const intoLedger = together.all(T.ingress).filter((r) => r.inputs.securityGroupId === ledgerTasks.id);
         assert.deepEqual(
             intoLedger.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.fromPort, r.inputs.toPort]),
-            [[webTasks.id, 9090, 9090]],
+            [[webTasks.id, ports.ledger, ports.ledger]],
         );
         const [workerTasks] = together.all("aws:ec2/securityGroup:SecurityGroup").filter((g) => g.name === `${worker}-tasks`);
         assert.deepEqual(

@@ -10,7 +10,7 @@ export const ledger = "example-ledger";
 export const worker = "example-worker";
 export const added = [web, ledger, worker];
 /** Their ports: none the stack's own service takes, since under npm start they share 127.0.0.1. */
-export const ports = { web: 8181, ledger: 9090, worker: 8282 };
+export const ports = { web: 18181, ledger: 19090, worker: 18282 };
 
 /** Adds the three example services to a copy of the repository: a worker is the scaffold's service without its port. */
 export function addExamples(copy: string): void {

@@ -44,7 +44,7 @@ describe("a fork with a service of its own", function () {
                 "/health",
             ]);
             assert.equal(made.code, 0, made.out);
-            assert.match(made.out, /infra\/services\.ts now names greeter/);
+            assert.match(made.out, /infra\/services\.ts now lists greeter: /);
             // What the README tells a team to write in its stack file: a setting, and a secret as `pulumi config set --secret` leaves it.
             fs.appendFileSync(
                 path.join(copy, "Pulumi.dev.yaml"),

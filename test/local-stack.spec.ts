@@ -257,8 +257,10 @@ describe("npm start (local stack on the real engine)", function () {
             );
             assert.match(stdout, new RegExp(`^Current stack outputs \\(${printed.length}\\):$`, "m"));
             // The README shows the sample's outputs: its service's name (from its clusterName) stands for this one's.
-            const shownService = /^(.+)-cluster-[0-9a-f]+$/.exec(documented.find((r) => r[0] === "clusterName")![1])![1];
-            for (const [name, value] of documented) {
+            const shownService = /^(.+)-app-[0-9a-f]+$/.exec(documented.find((r) => r[0] === "serviceName")![1])![1];
+            // Every service's outputs, by name, as JSON (the README shows the sample's, cut short).
+            assert.deepEqual(Object.keys(JSON.parse(printed.find((r) => r[0] === "services")![1]) as object), [svcName]);
+            for (const [name, value] of documented.filter(([n]) => n !== "services")) {
                 const actual = printed.find((r) => r[0] === name)![1];
                 assert.equal(
                     shapeOf(actual, port, svcName),
@@ -340,7 +342,7 @@ export const greeter: ServiceDeclaration = {
                 );
                 fs.writeFileSync(
                     path.join(copy, "infra", "services.ts"),
-                    'import { greeter } from "../app/service";\nimport { ServiceDeclaration } from "./declaration";\n\nexport const service: ServiceDeclaration = greeter;\n',
+                    'import { greeter } from "../app/service";\nimport { ServiceDeclaration } from "./declaration";\n\nexport const services: ServiceDeclaration[] = [greeter];\n',
                 );
                 const port = await freePort();
                 const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

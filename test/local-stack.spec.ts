@@ -62,15 +62,39 @@ function digestOf(imageRef: unknown): { repository: string; digest: string } {
 
 describe("npm start's arguments (node:util parseArgs)", function () {
     it("takes each option in its long, short and --key=value forms, -c as often as given", function () {
-        assert.deepEqual(parseArgs(["--stack=staging", "-c", "cpu=512", '--config=environment={"A":"1"}', "--check", "-v"]), {
-            stack: "staging",
+        assert.deepEqual(
+            parseArgs([
+                "--stack=staging",
+                "-c",
+                "cpu=512",
+                '--config=environment={"A":"1"}',
+                "--check",
+                "-v",
+                "--service",
+                "web",
+                "--port=9000",
+            ]),
+            {
+                stack: "staging",
+                configFile: undefined,
+                check: true,
+                json: false,
+                verbose: true,
+                set: { cpu: "512", environment: '{"A":"1"}' },
+                service: "web",
+                port: 9000,
+            },
+        );
+        assert.deepEqual(parseArgs([]), {
+            stack: "dev",
             configFile: undefined,
-            check: true,
+            check: false,
             json: false,
-            verbose: true,
-            set: { cpu: "512", environment: '{"A":"1"}' },
+            verbose: false,
+            set: {},
+            service: undefined,
+            port: 8000,
         });
-        assert.deepEqual(parseArgs([]), { stack: "dev", configFile: undefined, check: false, json: false, verbose: false, set: {} });
         assert.equal(parseArgs(["--config-file", "ci/Pulumi.ci.yaml"]).configFile, "ci/Pulumi.ci.yaml");
     });
 
@@ -80,6 +104,7 @@ describe("npm start's arguments (node:util parseArgs)", function () {
             [["-c", "cpu"], /-c takes key=value, got "cpu"/],
             [["--stack"], /--stack.*argument missing/],
             [["extra"], /Unexpected argument 'extra'/],
+            [["--port", "80"], /--port 80: the router's port, 1024 to 65535/],
         ] as [string[], RegExp][]) {
             assert.throws(
                 () => parseArgs(argv),

@@ -298,19 +298,40 @@ export function localSecrets(
     const secretKeys: string[] = [];
     const values: Record<string, string> = {};
     const missing: string[] = [];
+    /** A secrets map with each value the task would read taken from npm start's environment; whether one was secure. */
+    const resolve = (label: string, secrets: Record<string, unknown>): { resolved: Record<string, unknown>; secure: boolean } => {
+        const resolved: Record<string, unknown> = {};
+        let secure = false;
+        for (const [name, entry] of Object.entries(secrets)) {
+            const value = env[name];
+            if (value === undefined || value === "") missing.push(`${label}.${name} (set ${name} in npm start's environment)`);
+            else values[name] = value;
+            // An ARN stays an ARN (the task definition names it); a stored value becomes the value.
+            resolved[name] = isSecure(entry) ? (value ?? "") : entry;
+            secure ||= isSecure(entry);
+        }
+        return { resolved, secure };
+    };
+    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
     for (const [key, raw] of Object.entries(config)) {
         const v = parse(raw);
-        if (key === `${project}:secrets` && typeof v === "object" && v !== null) {
-            const resolved: Record<string, unknown> = {};
-            for (const [name, entry] of Object.entries(v)) {
-                const value = env[name];
-                if (value === undefined || value === "") missing.push(`${key}.${name} (set ${name} in npm start's environment)`);
-                else values[name] = value;
-                // An ARN stays an ARN (the task definition names it); a stored value becomes the value.
-                resolved[name] = isSecure(entry) ? (value ?? "") : entry;
-                if (isSecure(entry)) secretKeys.push(key);
-            }
+        if (key === `${project}:secrets` && isMap(v)) {
+            const { resolved, secure } = resolve(key, v);
             out[key] = JSON.stringify(resolved);
+            if (secure) secretKeys.push(key);
+        } else if (key === `${project}:services` && isMap(v)) {
+            // Each service's own secrets (services.NAME.secrets), as the stack's.
+            let secure = false;
+            const services = Object.fromEntries(
+                Object.entries(v).map(([name, settings]) => {
+                    if (!isMap(settings) || !isMap(settings.secrets)) return [name, settings];
+                    const r = resolve(`${key}.${name}.secrets`, settings.secrets);
+                    secure ||= r.secure;
+                    return [name, { ...settings, secrets: r.resolved }];
+                }),
+            );
+            out[key] = JSON.stringify(services);
+            if (secure) secretKeys.push(key);
         } else if (isSecure(v)) {
             if (key.startsWith("aws:")) {
                 out[key] = "(held secret; npm start does not talk to AWS)";

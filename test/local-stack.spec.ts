@@ -496,6 +496,25 @@ export const greeter: ServiceDeclaration = {
             assert.deepEqual(spec.Env, ["A=1", "DB_PASSWORD=pw"]);
         });
 
+        it("a service's own secrets (services.NAME.secrets) take their values from npm start's environment too", function () {
+            const config = {
+                [`${project}:services`]: JSON.stringify({
+                    ledger: { cpu: 512, secrets: { LEDGER_TOKEN: { secure: "v1:DDDD" } } },
+                    web: { cpu: 256 },
+                }),
+            };
+            const got = localSecrets(config, project, { LEDGER_TOKEN: "tok" });
+            assert.deepEqual(JSON.parse(got.config[`${project}:services`]), {
+                ledger: { cpu: 512, secrets: { LEDGER_TOKEN: "tok" } },
+                web: { cpu: 256 },
+            });
+            assert.deepEqual(got.secretKeys, [`${project}:services`]);
+            assert.deepEqual(got.values, { LEDGER_TOKEN: "tok" });
+            assert.deepEqual(localSecrets(config, project, {}).missing, [
+                `${project}:services.ledger.secrets.LEDGER_TOKEN (set LEDGER_TOKEN in npm start's environment)`,
+            ]);
+        });
+
         it("no Docker engine: says how to get one", async function () {
             const env = { ...process.env, ...envOf(dockerEnv()), DOCKER_HOST: "unix:///nonexistent/docker.sock" };
             const res = await runLocal(["--check"], env);

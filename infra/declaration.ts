@@ -59,8 +59,8 @@ export function urlVariable(service: string): string {
 }
 
 /** The address a caller reaches an internal service at, on ECS (Service Connect's client alias) and under npm start. */
-export function internalUrl(d: ServiceDeclaration): string {
-    return `http://${d.name}:${d.container.port}`;
+export function internalUrl(name: string, port: number | undefined): string {
+    return `http://${name}:${port}`;
 }
 
 /** The binary's path in the deployed stage. */

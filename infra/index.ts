@@ -72,7 +72,6 @@ const opts = { providers: { aws: provider } };
 // What the services share is named "shared". A stack deployed when it ran one service named these
 // after it (and that service's component held the load balancer and cluster): each keeps its
 // former names as aliases, so such a stack upgrades in place.
-const environmentName = sharedName;
 const formerOwners = services.filter((d) => kindOf(d) === "public");
 const formerNaming = {
     formerComponentNames: formerOwners.map((d) => d.name),
@@ -85,7 +84,7 @@ const formerParents: FormerParent[] = formerOwners.map((d) => ({
 }));
 
 const network = new Network(
-    environmentName,
+    sharedName,
     {
         ...formerNaming,
         project,
@@ -101,7 +100,7 @@ const network = new Network(
 // A pull request's stack serves pr-<number>.<domainName>, with its own certificate: never dev's records.
 const domain = config.domainName
     ? new ServiceDomain(
-          environmentName,
+          sharedName,
           {
               ...formerNaming,
               project,
@@ -117,11 +116,11 @@ const domain = config.domainName
 const publicServices = services.filter((d) => kindOf(d) === "public");
 const accessLogs =
     config.accessLogs && !isPullRequestStack(stack) && publicServices.length > 0
-        ? new AccessLogBucket(environmentName, { ...formerNaming, retentionDays: config.logRetentionDays }, opts)
+        ? new AccessLogBucket(sharedName, { ...formerNaming, retentionDays: config.logRetentionDays }, opts)
         : undefined;
 
 const environment = new Environment(
-    environmentName,
+    sharedName,
     {
         formerParents,
         vpcId: network.vpcId,
@@ -161,8 +160,7 @@ const deployed = services.map((d) => {
     // The services it calls, at the names Service Connect gives them.
     const calls = Object.fromEntries(
         (d.calls ?? []).map((name) => {
-            const target = services.find((s) => s.name === name)!;
-            return [urlVariable(name), internalUrl({ ...target, container: { ...target.container, port: portOf(target) } })];
+            return [urlVariable(name), internalUrl(name, portOf(services.find((s) => s.name === name)!))];
         }),
     );
     const web = new WebService(
@@ -248,7 +246,7 @@ function serviceOutputs(s: (typeof deployed)[number]) {
                       : environment.url,
               }
             : {}),
-        ...(kindOf(d) === "internal" ? { internalUrl: internalUrl({ ...d, container: { ...d.container, port: portOf(d) } }) } : {}),
+        ...(kindOf(d) === "internal" ? { internalUrl: internalUrl(d.name, portOf(d)) } : {}),
         imageRef: image.imageRef,
         imageSizeBytes: image.imageSizeBytes,
         imageSize: image.imageSize,

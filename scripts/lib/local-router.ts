@@ -4,7 +4,7 @@
 // a request to the local container of the target group's service.
 import * as http from "http";
 
-import { matchesPattern } from "../../infra/routing";
+import { routeMatches } from "../../infra/routing";
 import type { ProgramRun } from "./mock-program";
 
 /** Where a request goes: a service's local port, or the listener's own answer. */
@@ -62,12 +62,7 @@ export function routeTable(run: ProgramRun, byTargetGroup: Map<string, { service
 
 /** The target of a request: the first rule by priority whose conditions all match, else the default. */
 export function routeRequest(table: RouteTable, host: string, path: string): Target {
-    const bare = host.replace(/:\d+$/, "");
-    const rule = table.rules.find(
-        (r) =>
-            (r.hosts.length === 0 || r.hosts.some((h) => matchesPattern(h, bare, false))) &&
-            (r.paths.length === 0 || r.paths.some((p) => matchesPattern(p, path, true))),
-    );
+    const rule = table.rules.find((r) => routeMatches(r, host, path));
     return rule ? rule.target : table.default;
 }
 
